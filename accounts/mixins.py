@@ -1,0 +1,36 @@
+"""Tenant scoping for portal views.
+
+Every portal view reaches installs through `installs_for(user)`, so an object in another
+customer's account is simply not found (404) rather than forbidden (403, which would confirm
+that it exists).
+"""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
+
+from installs.models import Install
+
+
+def installs_for(user) -> QuerySet[Install]:
+    """The installs a portal user administers: those of the accounts they are a member of."""
+    if not user.is_authenticated:
+        return Install.objects.none()
+    return Install.objects.filter(account__memberships__user=user).select_related("account")
+
+
+class InstallScopedMixin(LoginRequiredMixin):
+    """Resolve `install_pk` from the URL within the logged-in administrator's accounts."""
+
+    install_url_kwarg = "install_pk"
+
+    @cached_property
+    def install(self) -> Install:
+        return get_object_or_404(
+            installs_for(self.request.user), pk=self.kwargs[self.install_url_kwarg]
+        )
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("install", self.install)
+        return super().get_context_data(**kwargs)

@@ -1,0 +1,60 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from .validators import validate_sip_domain
+
+MIN_EXPIRY_SECONDS = 60
+MAX_EXPIRY_SECONDS = 3600
+DEFAULT_EXPIRY_SECONDS = 500
+
+
+class Install(models.Model):
+    """A Phone System Install: one SIP domain, which is also the digest realm of its phones.
+
+    The domain cannot change after creation: every stored PIN digest (HA1) includes it, so a
+    new domain would silently invalidate all of them.
+    """
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="installs"
+    )
+    name = models.CharField(max_length=120)
+    sip_domain = models.CharField(
+        "SIP domain",
+        max_length=253,
+        unique=True,
+        validators=[validate_sip_domain],
+        help_text="The domain phones register to (also the digest realm). Fixed after creation.",
+    )
+    registration_expiry = models.PositiveIntegerField(
+        "registration expiry (seconds)",
+        default=DEFAULT_EXPIRY_SECONDS,
+        validators=[MinValueValidator(MIN_EXPIRY_SECONDS), MaxValueValidator(MAX_EXPIRY_SECONDS)],
+        help_text="How often handsets re-register. 500 s is the Infinity default.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account__name", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(registration_expiry__gte=MIN_EXPIRY_SECONDS)
+                & models.Q(registration_expiry__lte=MAX_EXPIRY_SECONDS),
+                name="install_expiry_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sip_domain=models.functions.Lower("sip_domain")),
+                name="install_domain_lower_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sip_domain})"
+
+    def save(self, *args, **kwargs):
+        self.sip_domain = self.sip_domain.strip().lower()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("users:list", kwargs={"install_pk": self.pk})

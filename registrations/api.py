@@ -1,0 +1,82 @@
+"""The HTTP API that Kamailio's http_client calls for every hot-desk REGISTER.
+
+Only adapts HTTP to `evaluation.evaluate` and `recording`; it holds no rule of its own. It is
+authenticated by per-edge HTTP Basic credentials (never a portal session) and exempt from CSRF,
+which protects browser sessions and does not apply here.
+"""
+
+import logging
+
+from django.http import HttpRequest, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from . import recording
+from .api_forms import CheckParams, EventParams, first_error
+from .edge_auth import authenticate
+from .evaluation import evaluate
+
+logger = logging.getLogger(__name__)
+
+
+def _bad_request(form) -> JsonResponse:
+    return JsonResponse(
+        {"allow": False, "reason": "bad_request", "detail": first_error(form)}, status=400
+    )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class EdgeAPIView(View):
+    def dispatch(self, request: HttpRequest, *args, **kwargs):
+        self.edge = authenticate(
+            request.headers.get("Authorization", ""), request.META.get("REMOTE_ADDR", "")
+        )
+        if self.edge is None:
+            logger.warning("SIP API: rejected credentials from %s", request.META.get("REMOTE_ADDR"))
+            response = JsonResponse({"allow": False, "reason": "unauthorized"}, status=401)
+            response["WWW-Authenticate"] = 'Basic realm="hotdesk-sip-api"'
+            return response
+        return super().dispatch(request, *args, **kwargs)
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        response = super().http_method_not_allowed(request, *args, **kwargs)
+        return JsonResponse(
+            {"allow": False, "reason": "method_not_allowed"},
+            status=405,
+            headers={"Allow": response["Allow"]},
+        )
+
+
+class CheckView(EdgeAPIView):
+    """GET register/check: may this REGISTER pass? 200 with the HA1, or 403 with the reason."""
+
+    def get(self, request: HttpRequest):
+        form = CheckParams(request.GET)
+        if not form.is_valid():
+            return _bad_request(form)
+        params = form.cleaned_data
+        evaluation = evaluate(
+            domain=params["domain"],
+            extension=params["user"],
+            source_ip=params["ip"],
+            deregistration=form.deregistration,
+        )
+        recording.log_check(evaluation=evaluation, params=params, edge=self.edge)
+        decision = evaluation.decision
+        if decision.allow:
+            return JsonResponse(
+                {"allow": True, "ha1": decision.ha1, "reason": decision.reason.value}
+            )
+        return JsonResponse({"allow": False, "reason": decision.reason.value}, status=403)
+
+
+class EventView(EdgeAPIView):
+    """POST register/event: what happened after the check (registered, unregistered, wrong PIN)."""
+
+    def post(self, request: HttpRequest):
+        form = EventParams(request.POST)
+        if not form.is_valid():
+            return _bad_request(form)
+        recorded = recording.handle_report(params=form.cleaned_data, edge=self.edge)
+        return JsonResponse({"ok": True, "duplicate": not recorded})

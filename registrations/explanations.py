@@ -1,0 +1,21 @@
+"""Plain-language explanations of each reason, for administrators."""
+
+from .policy import Reason
+
+EXPLANATIONS: dict[Reason, str] = {
+    Reason.OK: "The login would be allowed; the handset must still send the right PIN.",
+    Reason.UNKNOWN_DOMAIN: "No Phone System Install has this SIP domain.",
+    Reason.UNKNOWN_EXTENSION: "There is no user with this extension on the install.",
+    Reason.NO_HOT_DESK_ACCESS: (
+        "The user does not have Hot Desk Access. Tick it on the user's settings."
+    ),
+    Reason.NO_PIN_SET: "The user has no Hot Desk PIN. Set one on the user's settings.",
+    Reason.MALFORMED_SOURCE: "The source is not a valid IP address.",
+    Reason.UNTRUSTED_SOURCE: (
+        "The address is outside every trusted range. Add the office's range on the Trusted IPs tab."
+    ),
+    Reason.LOCKED: (
+        "Too many wrong PINs: the user is locked. Unlock them on the Users tab or set a new PIN."
+    ),
+    Reason.WRONG_PIN: "The handset sent a wrong PIN.",
+}

@@ -1,0 +1,170 @@
+from django.db import models
+from django.utils import timezone
+
+from .policy import LockFacts, Reason, lock_is_active
+
+
+class ReasonCode(models.TextChoices):
+    OK = Reason.OK.value, "Allowed"
+    UNKNOWN_DOMAIN = Reason.UNKNOWN_DOMAIN.value, "Unknown domain"
+    UNKNOWN_EXTENSION = Reason.UNKNOWN_EXTENSION.value, "Unknown extension"
+    NO_HOT_DESK_ACCESS = Reason.NO_HOT_DESK_ACCESS.value, "No Hot Desk Access"
+    NO_PIN_SET = Reason.NO_PIN_SET.value, "No PIN set"
+    MALFORMED_SOURCE = Reason.MALFORMED_SOURCE.value, "Malformed source address"
+    UNTRUSTED_SOURCE = Reason.UNTRUSTED_SOURCE.value, "Untrusted source address"
+    LOCKED = Reason.LOCKED.value, "Locked after wrong PINs"
+    WRONG_PIN = Reason.WRONG_PIN.value, "Wrong PIN"
+
+
+class SipCredential(models.Model):
+    """The HTTP Basic credential of one SIP proxy node (Kamailio) calling the portal's API.
+
+    Only a SHA-256 of the secret is kept. The secret is 32 random bytes, so a fast hash is as
+    safe as a slow one here, and it keeps the check that runs on every REGISTER cheap.
+    """
+
+    name = models.SlugField(max_length=64, unique=True)
+    secret_sha256 = models.CharField(max_length=64)
+    allowed_networks = models.TextField(
+        blank=True,
+        help_text="Space-separated CIDR ranges this node calls from. Empty: any address.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "SIP edge credential"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lockout(models.Model):
+    """Wrong-PIN state of one PBX user, shared by every portal process through the database."""
+
+    pbx_user = models.OneToOneField(
+        "users.PbxUser", on_delete=models.CASCADE, related_name="lockout"
+    )
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    window_failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    locked_indefinitely = models.BooleanField(default=False)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_failure_ip = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"lockout of {self.pbx_user}"
+
+    def is_active(self, now) -> bool:
+        return lock_is_active(
+            LockFacts(locked_until=self.locked_until, indefinite=self.locked_indefinitely), now=now
+        )
+
+    def describe(self) -> str:
+        """What an administrator needs to know: since when, why, and until when."""
+        since = (
+            timezone.localtime(self.locked_at).strftime("%Y-%m-%d %H:%M") if self.locked_at else "?"
+        )
+        why = f"after {self.consecutive_failures} wrong PINs"
+        if self.last_failure_ip:
+            why += f" (last from {self.last_failure_ip})"
+        if self.locked_indefinitely:
+            return f"since {since} {why}, until unlocked or given a new PIN"
+        until = timezone.localtime(self.locked_until).strftime("%H:%M")
+        return f"since {since} {why}, until {until}"
+
+
+class EventKind(models.TextChoices):
+    CHECK = "check", "Check"
+    REGISTERED = "registered", "Registered"
+    UNREGISTERED = "unregistered", "Unregistered"
+    AUTH_FAILED = "auth_failed", "Wrong PIN"
+
+
+class RegistrationLogEntry(models.Model):
+    """One check or outcome report from the SIP edge: every "no" can be explained from here.
+
+    Outcome reports are unique by (call_id, cseq, kind), which makes a retransmitted report a
+    no-op instead of a second failure count.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    install = models.ForeignKey(
+        "installs.Install", on_delete=models.CASCADE, null=True, related_name="registration_log"
+    )
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    allowed = models.BooleanField()
+    reason = models.CharField(max_length=32, choices=ReasonCode.choices)
+    domain = models.CharField(max_length=253, blank=True)
+    extension = models.CharField(max_length=64, blank=True)
+    source_ip = models.CharField(max_length=64, blank=True)
+    source_port = models.PositiveIntegerField(null=True, blank=True)
+    proto = models.CharField(max_length=8, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    expires = models.PositiveIntegerField(null=True, blank=True)
+    call_id = models.CharField(max_length=255, blank=True)
+    cseq = models.PositiveIntegerField(null=True, blank=True)
+    contact = models.CharField(max_length=512, blank=True)
+    edge = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name_plural = "registration log"
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["install", "-created_at"], name="reglog_install_recent"),
+            models.Index(fields=["install", "extension", "-created_at"], name="reglog_install_ext"),
+            models.Index(fields=["created_at"], name="reglog_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call_id", "cseq", "kind"],
+                condition=~models.Q(kind="check"),
+                name="reglog_report_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.extension}@{self.domain} {self.reason}"
+
+
+class SessionEnd(models.TextChoices):
+    LOGGED_OUT = "logged_out", "Logged out"
+    EXPIRED = "expired", "Expired"
+    MOVED = "moved", "Moved to another handset"
+    FORCED = "forced", "Forced logout"
+
+
+class HotDeskSession(models.Model):
+    """An operator logged in on a handset, from the first registration to its end."""
+
+    install = models.ForeignKey(
+        "installs.Install", on_delete=models.CASCADE, related_name="sessions"
+    )
+    pbx_user = models.ForeignKey("users.PbxUser", on_delete=models.CASCADE, related_name="sessions")
+    contact = models.CharField(max_length=512)
+    call_id = models.CharField(max_length=255)
+    source_ip = models.CharField(max_length=64)
+    source_port = models.PositiveIntegerField(null=True, blank=True)
+    proto = models.CharField(max_length=8, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    logged_in_at = models.DateTimeField()
+    refreshed_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=SessionEnd.choices, blank=True)
+    ended_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-logged_in_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pbx_user"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pbx_user} on {self.contact}"

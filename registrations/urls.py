@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "registrations"
+urlpatterns = [
+    path("", views.RegistrationLogView.as_view(), name="log"),
+    path("explain/", views.ExplainView.as_view(), name="explain"),
+    path("unlock/<int:pk>/", views.UnlockView.as_view(), name="unlock"),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TrustedIpsConfig(AppConfig):
+    name = "trustedips"
+    verbose_name = "Trusted IP ranges"

@@ -1,0 +1,61 @@
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from .validators import validate_extension
+
+
+class PbxUser(models.Model):
+    """An operator on a Phone System Install who may log in on shared handsets.
+
+    The Hot Desk PIN is kept only as its digest HA1 = md5("extension:domain:pin"), set through
+    `users.services.set_pin`, and never read back.
+    """
+
+    install = models.ForeignKey(
+        "installs.Install", on_delete=models.CASCADE, related_name="pbx_users"
+    )
+    extension = models.CharField(max_length=4, validators=[validate_extension])
+    name = models.CharField("display name", max_length=120, blank=True)
+    hot_desk_access = models.BooleanField("Hot Desk Access", default=False)
+    pin_ha1 = models.CharField(max_length=32, blank=True, default="", editable=False)
+    pin_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "PBX user"
+        ordering = ["install", "extension"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["install", "extension"], name="pbxuser_extension_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(extension__regex=r"^[0-9]{4}$"),
+                name="pbxuser_extension_4_digits",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pin_ha1="") | models.Q(pin_ha1__regex=r"^[0-9a-f]{32}$"),
+                name="pbxuser_pin_ha1_hex",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.extension} {self.name}".strip()
+
+    def get_absolute_url(self) -> str:
+        return reverse("users:edit", kwargs={"install_pk": self.install_id, "pk": self.pk})
+
+    @property
+    def has_pin(self) -> bool:
+        return bool(self.pin_ha1)
+
+    @property
+    def lock_state(self):
+        """The user's active wrong-PIN lock, or None."""
+        try:
+            lockout = self.lockout
+        except ObjectDoesNotExist:
+            return None
+        return lockout if lockout.is_active(timezone.now()) else None
