@@ -25,6 +25,13 @@ class InstallScopedMixin(LoginRequiredMixin):
 
     install_url_kwarg = "install_pk"
 
+    def dispatch(self, request, *args, **kwargs):
+        # Resolve the install before the method check, so another account's install is a 404
+        # whatever the method (a 405 first would answer before the scope was ever applied).
+        if request.user.is_authenticated:
+            _ = self.install
+        return super().dispatch(request, *args, **kwargs)
+
     @cached_property
     def install(self) -> Install:
         return get_object_or_404(

@@ -34,9 +34,12 @@ class Install(models.Model):
         help_text="How often handsets re-register. 500 s is the Infinity default.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped whenever a trusted range of the install is added or removed, so every portal
+    # process can keep the parsed ranges in memory and still see a change on the next check.
+    trusted_ranges_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
-        ordering = ["account__name", "name"]
+        ordering = ["name"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(registration_expiry__gte=MIN_EXPIRY_SECONDS)

@@ -14,4 +14,6 @@ install_tabs = [
     path("<int:install_pk>/users/", include("users.urls")),
     path("<int:install_pk>/trusted-ips/", include("trustedips.urls")),
     path("<int:install_pk>/registrations/", include("registrations.urls")),
+    path("<int:install_pk>/handsets/", include("handsets.urls")),
+    path("<int:install_pk>/bulk/", include("bulk.urls")),
 ]

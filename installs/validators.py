@@ -2,7 +2,8 @@ import re
 
 from django.core.exceptions import ValidationError
 
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# fullmatch, not match with "$": "$" would also accept a label ending in a newline.
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
 def validate_sip_domain(value: str) -> None:
@@ -19,7 +20,7 @@ def validate_sip_domain(value: str) -> None:
     if (
         len(value) > 253
         or len(labels) < 2
-        or not all(_LABEL.match(label) for label in labels)
+        or not all(_LABEL.fullmatch(label) for label in labels)
         or labels[-1].isdigit()
     ):
         raise ValidationError(

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from registrations import edge_auth
+from registrations import edge_auth, evaluation
 from tests.factories import (
     AccountFactory,
     InstallFactory,
@@ -29,11 +29,14 @@ def require_or_skip(available: bool, reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_edge_auth_cache():
-    # The per-process credential cache must not carry one test's credentials into the next.
+def _fresh_process_caches():
+    # Per-process caches must not carry one test's credentials or ranges into the next: test
+    # transactions roll back, and with them SQLite's id sequence, so ids get reused.
     edge_auth.forget_cached()
+    evaluation.forget_cached_networks()
     yield
     edge_auth.forget_cached()
+    evaluation.forget_cached_networks()
 
 
 @pytest.fixture
@@ -90,3 +93,70 @@ def edge_client(client, edge_credential):
     token = base64.b64encode(f"edge-1:{EDGE_SECRET}".encode()).decode()
     client.defaults["HTTP_AUTHORIZATION"] = f"Basic {token}"
     return client
+
+
+# --- Foundation tests: portal pages and management commands --------------------------------
+
+
+@pytest.fixture
+def field_error():
+    """Read the error Bootstrap shows beside one field: `field_error(response, "pin")`.
+
+    Returns the text of the field's `invalid-feedback` block (tags stripped), or "" when the
+    field has none, so a test can assert that a message sits beside the field it is about.
+    """
+    import html
+    import re
+
+    def read(response, field: str) -> str:
+        page = response.content.decode()
+        found = re.search(
+            rf'<div id="id_{field}_error" class="invalid-feedback">(.*?)</div>', page, re.S
+        )
+        if found is None:
+            return ""
+        return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()))
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def manage_py(tmp_path_factory):
+    """Run `manage.py` as a real process against its own migrated SQLite file.
+
+    For what only a real process shows: the exit code and what reaches stderr. pytest-django's
+    test database is invisible to another process, so these runs use a scratch file, migrated
+    once per session; `manage_py.database` is its path, for reading back what was written.
+    Give each test its own SIP domain: the file is shared by the whole session.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    project = Path(__file__).resolve().parent.parent
+    database = tmp_path_factory.mktemp("manage_py") / "db.sqlite3"
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(database.parent),
+        "DJANGO_SETTINGS_MODULE": "infinity.settings",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DEBUG": "false",
+        "SECRET_KEY": "x",
+    }
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=project,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    migrated = run("migrate", "--no-input")
+    assert migrated.returncode == 0, migrated.stderr
+    return SimpleNamespace(run=run, database=database)

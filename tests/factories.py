@@ -87,3 +87,23 @@ class SipCredentialFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"edge-{n}")
     secret_sha256 = factory.LazyAttribute(lambda o: hash_secret(o.secret))
+
+
+# --- Handsets (issue 5) ----------------------------------------------------------------------
+
+
+class ProvisioningProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "handsets.ProvisioningProfile"
+
+    install = factory.SubFactory(InstallFactory)
+
+
+class HandsetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "handsets.Handset"
+
+    install = factory.SubFactory(InstallFactory)
+    mac = factory.Sequence(lambda n: f"805ec0{n:06x}")
+    desk = factory.Sequence(lambda n: f"Desk {n}")
+    model = "SIP-T46S"

@@ -27,7 +27,7 @@ class TrustedRange(models.Model):
 
     class Meta:
         verbose_name = "trusted IP range"
-        ordering = ["install", "network"]
+        ordering = ["network"]
         constraints = [
             models.UniqueConstraint(fields=["install", "network"], name="trustedrange_unique"),
             models.CheckConstraint(

@@ -28,24 +28,25 @@ def parse_network(value: str) -> Network:
             code="invalid_cidr",
             params={"value": text},
         ) from None
-    if "/" in text and iface.ip != iface.network.network_address:
-        raise ValidationError(
-            "%(value)s has host bits set. Did you mean %(network)s?",
-            code="host_bits_set",
-            params={"value": text, "network": iface.network.with_prefixlen},
-        )
     network = iface.network
     if network.version == 6 and network.subnet_of(_IPV4_MAPPED):
         # Sources are matched as IPv4 once unmapped, so a mapped range would never match.
         raise ValidationError(
             "Write IPv4 ranges in IPv4 form, such as 203.0.113.0/24.", code="ipv4_mapped"
         )
+    # Breadth before host bits, so the correction offered below is never itself refused.
     limit = MIN_PREFIX[network.version]
     if network.prefixlen < limit:
         raise ValidationError(
-            "%(network)s is too broad: the widest range allowed is a /%(limit)s.",
+            "%(value)s is too broad: the widest range allowed is a /%(limit)s.",
             code="too_broad",
-            params={"network": network.with_prefixlen, "limit": limit},
+            params={"value": text, "limit": limit},
+        )
+    if "/" in text and iface.ip != network.network_address:
+        raise ValidationError(
+            "%(value)s has host bits set. Did you mean %(network)s?",
+            code="host_bits_set",
+            params={"value": text, "network": network.with_prefixlen},
         )
     return network
 

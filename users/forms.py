@@ -40,6 +40,18 @@ class PbxUserForm(forms.ModelForm):
             self.fields["extension"].disabled = True
             self.fields["extension"].help_text = "Fixed: the PIN digest is tied to it."
 
+    def clean_extension(self) -> str:
+        extension = self.cleaned_data["extension"]
+        # The install is set here, not a form field, so ModelForm's own unique check skips it.
+        taken = PbxUser.objects.filter(install=self.instance.install, extension=extension)
+        if taken.exclude(pk=self.instance.pk).exists():
+            raise ValidationError(
+                "Extension %(extension)s already exists in this install.",
+                code="duplicate_extension",
+                params={"extension": extension},
+            )
+        return extension
+
     def clean_pin(self) -> str:
         pin = self.cleaned_data["pin"]
         if pin:

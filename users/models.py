@@ -1,5 +1,7 @@
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,7 +28,7 @@ class PbxUser(models.Model):
 
     class Meta:
         verbose_name = "PBX user"
-        ordering = ["install", "extension"]
+        ordering = ["extension"]
         constraints = [
             models.UniqueConstraint(
                 fields=["install", "extension"], name="pbxuser_extension_unique"
@@ -34,6 +36,11 @@ class PbxUser(models.Model):
             models.CheckConstraint(
                 condition=models.Q(extension__regex=r"^[0-9]{4}$"),
                 name="pbxuser_extension_4_digits",
+            ),
+            # SQLite's REGEXP lets "$" match before a trailing newline and does not enforce
+            # max_length, so the length is checked on its own.
+            models.CheckConstraint(
+                condition=Exact(Length("extension"), 4), name="pbxuser_extension_length_4"
             ),
             models.CheckConstraint(
                 condition=models.Q(pin_ha1="") | models.Q(pin_ha1__regex=r"^[0-9a-f]{32}$"),

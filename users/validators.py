@@ -9,19 +9,20 @@ import re
 
 from django.core.exceptions import ValidationError
 
-_FOUR_DIGITS = re.compile(r"^[0-9]{4}$")
+# fullmatch, not match with "$": "$" would also accept a trailing newline.
+_FOUR_DIGITS = re.compile(r"[0-9]{4}")
 _KEYPAD_COLUMN = {"2580", "0852"}
 
 
 def validate_extension(value: str) -> None:
-    if not _FOUR_DIGITS.match(value or ""):
+    if not _FOUR_DIGITS.fullmatch(value or ""):
         raise ValidationError(
             "An extension is exactly 4 digits, such as 1001.", code="extension_format"
         )
 
 
 def validate_pin_format(value: str) -> None:
-    if not _FOUR_DIGITS.match(value or ""):
+    if not _FOUR_DIGITS.fullmatch(value or ""):
         raise ValidationError("The Hot Desk PIN is exactly 4 digits.", code="pin_format")
 
 

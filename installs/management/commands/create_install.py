@@ -29,11 +29,14 @@ class Command(BaseCommand):
         )
         try:
             with transaction.atomic():
-                install.account = Account.objects.filter(
-                    name__iexact=account.strip()
-                ).first() or Account(name=account.strip())
-                install.account.full_clean()
-                install.account.save()
+                owner = Account.objects.filter(name__iexact=account.strip()).first() or Account(
+                    name=account.strip()
+                )
+                owner.full_clean()
+                owner.save()
+                # Assigned once saved: an unsaved account leaves install.account_id empty, and
+                # full_clean below would refuse every new account as "cannot be null".
+                install.account = owner
                 install.full_clean()
                 install.save()
                 record(
