@@ -13,17 +13,15 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from . import recording
-from .api_forms import CheckParams, EventParams, first_error
+from .api_forms import BadParams, is_deregistration, parse_check, parse_event
 from .edge_auth import authenticate
 from .evaluation import evaluate
 
 logger = logging.getLogger(__name__)
 
 
-def _bad_request(form) -> JsonResponse:
-    return JsonResponse(
-        {"allow": False, "reason": "bad_request", "detail": first_error(form)}, status=400
-    )
+def _bad_request(error: BadParams) -> JsonResponse:
+    return JsonResponse({"allow": False, "reason": "bad_request", "detail": str(error)}, status=400)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -52,15 +50,15 @@ class CheckView(EdgeAPIView):
     """GET register/check: may this REGISTER pass? 200 with the HA1, or 403 with the reason."""
 
     def get(self, request: HttpRequest):
-        form = CheckParams(request.GET)
-        if not form.is_valid():
-            return _bad_request(form)
-        params = form.cleaned_data
+        try:
+            params = parse_check(request.GET)
+        except BadParams as error:
+            return _bad_request(error)
         evaluation = evaluate(
             domain=params["domain"],
             extension=params["user"],
             source_ip=params["ip"],
-            deregistration=form.deregistration,
+            deregistration=is_deregistration(params),
         )
         recording.log_check(evaluation=evaluation, params=params, edge=self.edge)
         decision = evaluation.decision
@@ -75,8 +73,9 @@ class EventView(EdgeAPIView):
     """POST register/event: what happened after the check (registered, unregistered, wrong PIN)."""
 
     def post(self, request: HttpRequest):
-        form = EventParams(request.POST)
-        if not form.is_valid():
-            return _bad_request(form)
-        recorded = recording.handle_report(params=form.cleaned_data, edge=self.edge)
+        try:
+            params = parse_event(request.POST)
+        except BadParams as error:
+            return _bad_request(error)
+        recorded = recording.handle_report(params=params, edge=self.edge)
         return JsonResponse({"ok": True, "duplicate": not recorded})

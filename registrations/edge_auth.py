@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import ipaddress
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -24,6 +25,9 @@ from .models import SipCredential
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 5.0
+# What a SipCredential name (a SlugField) can be. Anything else names no credential, and must not
+# reach the database: PostgreSQL refuses a NUL character in a query parameter with an error.
+_NAME_RE = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 _verified: dict[str, tuple[str, str, float]] = {}  # sha256(header) -> (name, networks, expiry)
 
 
@@ -75,7 +79,7 @@ def _verify(header: str) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     name, sep, secret = decoded.partition(":")
-    if not sep:
+    if not sep or not _NAME_RE.fullmatch(name):
         return None
     credential = SipCredential.objects.filter(name=name, is_active=True).first()
     # Hash even when the name is unknown so timing does not tell which names exist.

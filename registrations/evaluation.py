@@ -2,49 +2,124 @@
 
 This is the only place that turns database rows into `policy` facts; the HTTP API, the
 Explain form and `check_registration` all come through `evaluate`, so they cannot disagree.
-It runs at most three small queries whatever the size of the install.
+
+It sits in every REGISTER, so it reads everything it needs about the user (the user, its
+install and its lock state) in one query, and keeps each install's parsed trusted ranges in
+process memory keyed by `Install.trusted_ranges_version`, which that same query returns: a
+range added or removed in any process is seen by the very next check, with no second query.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
+from django.db import connections, router
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from installs.models import Install
 from trustedips.models import TrustedRange
 from users.models import PbxUser
 
-from . import lockouts
-from .policy import Decision, UserFacts, decide
+from .policy import Decision, IPNetwork, LockFacts, UserFacts, decide
 
 
 @dataclass(frozen=True)
 class Evaluation:
     decision: Decision
-    install: Install | None
-    pbx_user: PbxUser | None
+    install_id: int | None
+    pbx_user_id: int | None
 
 
-def find_user(*, domain: str, extension: str) -> tuple[Install | None, PbxUser | None]:
-    """The install of a SIP domain and its user with that extension (either may be None)."""
-    pbx_user = (
-        PbxUser.objects.select_related("install", "lockout")
-        .filter(install__sip_domain=domain, extension=extension)
-        .first()
+_networks_lock = threading.Lock()
+_networks: dict[int, tuple[int, tuple[IPNetwork, ...]]] = {}
+
+
+class _UserFactsQuery:
+    """The one query of the check, compiled by the ORM once per process and database.
+
+    Building and compiling a queryset costs more CPU than running it, and this runs for every
+    REGISTER; the SQL text is the ORM's own, so it is right for PostgreSQL and SQLite alike.
+    """
+
+    _DOMAIN, _EXTENSION = "\x00domain\x00", "\x00extension\x00"
+    columns = (
+        "pk",
+        "install_id",
+        "hot_desk_access",
+        "pin_ha1",
+        "install__trusted_ranges_version",
+        "lockout__locked_until",
+        "lockout__locked_indefinitely",
     )
-    if pbx_user is not None:
-        return pbx_user.install, pbx_user
-    return Install.objects.filter(sip_domain=domain).first(), None
+
+    def __init__(self, alias: str) -> None:
+        queryset = (
+            PbxUser.objects.using(alias)
+            .filter(install__sip_domain=self._DOMAIN, extension=self._EXTENSION)
+            .order_by()
+            .values_list(*self.columns)[:1]
+        )
+        self.sql, params = queryset.query.get_compiler(alias).as_sql()
+        self.slots = tuple(params)
+        assert set(self.slots) == {self._DOMAIN, self._EXTENSION}, self.slots
+
+    def run(self, alias: str, *, domain: str, extension: str) -> tuple | None:
+        values = {self._DOMAIN: domain, self._EXTENSION: extension}
+        with connections[alias].cursor() as cursor:
+            cursor.execute(self.sql, [values[slot] for slot in self.slots])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        user_id, install_id, access, ha1, version, locked_until, indefinite = row
+        if isinstance(locked_until, str):  # SQLite hands back text for datetimes
+            locked_until = _parse_utc(locked_until)
+        elif locked_until is not None and timezone.is_naive(locked_until):
+            # SQLite's "datetime" converter gives a naive UTC value; compared with an aware
+            # `now` it would fail closed and turn every timed lock into a permanent one.
+            locked_until = locked_until.replace(tzinfo=UTC)
+        return user_id, install_id, bool(access), ha1, version, locked_until, bool(indefinite)
 
 
-def trusted_networks(install: Install) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [
+_compiled: dict[str, _UserFactsQuery] = {}
+
+
+def _user_facts(*, domain: str, extension: str) -> tuple | None:
+    alias = router.db_for_read(PbxUser)
+    query = _compiled.get(alias)
+    if query is None:
+        query = _compiled[alias] = _UserFactsQuery(alias)
+    return query.run(alias, domain=domain, extension=extension)
+
+
+def _parse_utc(text: str) -> datetime:
+    value = parse_datetime(text)
+    return value if value is None or timezone.is_aware(value) else value.replace(tzinfo=UTC)
+
+
+def forget_cached_networks() -> None:
+    """Drop every parsed range (tests: a rolled-back transaction can reuse an install id)."""
+    with _networks_lock:
+        _networks.clear()
+
+
+def trusted_networks(install_id: int, version: int) -> tuple[IPNetwork, ...]:
+    """The install's trusted networks, parsed once per version of its ranges."""
+    cached = _networks.get(install_id)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    networks = tuple(
         ipaddress.ip_network(text)
-        for text in TrustedRange.objects.filter(install=install).values_list("network", flat=True)
-    ]
+        for text in TrustedRange.objects.filter(install_id=install_id)
+        .order_by()
+        .values_list("network", flat=True)
+    )
+    with _networks_lock:
+        _networks[install_id] = (version, networks)
+    return networks
 
 
 def evaluate(
@@ -57,21 +132,39 @@ def evaluate(
 ) -> Evaluation:
     """Decide a REGISTER for `extension`@`domain` from `source_ip`, reading current state."""
     domain = domain.strip().lower()
-    install, pbx_user = find_user(domain=domain, extension=extension)
-    networks = trusted_networks(install) if pbx_user is not None else []
-    decision = decide(
-        domain_known=install is not None,
-        user=UserFacts(
-            extension=pbx_user.extension,
-            hot_desk_access=pbx_user.hot_desk_access,
-            pin_ha1=pbx_user.pin_ha1,
+    row = _user_facts(domain=domain, extension=extension)
+    if row is None:
+        install_id = Install.objects.filter(sip_domain=domain).values_list("pk", flat=True).first()
+        decision = decide(
+            domain_known=install_id is not None,
+            user=None,
+            trusted_networks=(),
+            lock=None,
+            source_ip=source_ip,
+            now=now or timezone.now(),
         )
-        if pbx_user
-        else None,
-        trusted_networks=networks,
-        lock=lockouts.facts(getattr(pbx_user, "lockout", None)) if pbx_user else None,
+        return Evaluation(decision=decision, install_id=install_id, pbx_user_id=None)
+    user_id, install_id, access, ha1, version, locked_until, indefinite = row
+    decision = decide(
+        domain_known=True,
+        user=UserFacts(extension=extension, hot_desk_access=access, pin_ha1=ha1),
+        trusted_networks=trusted_networks(install_id, version),
+        lock=LockFacts(locked_until=locked_until, indefinite=indefinite),
         source_ip=source_ip,
         now=now or timezone.now(),
         deregistration=deregistration,
     )
-    return Evaluation(decision=decision, install=install, pbx_user=pbx_user)
+    return Evaluation(decision=decision, install_id=install_id, pbx_user_id=user_id)
+
+
+def find_user(*, domain: str, extension: str) -> tuple[Install | None, PbxUser | None]:
+    """The install of a SIP domain and its user with that extension (either may be None)."""
+    domain = domain.strip().lower()
+    pbx_user = (
+        PbxUser.objects.select_related("install")
+        .filter(install__sip_domain=domain, extension=extension)
+        .first()
+    )
+    if pbx_user is not None:
+        return pbx_user.install, pbx_user
+    return Install.objects.filter(sip_domain=domain).first(), None

@@ -57,8 +57,11 @@ def apply_failure(lockout: Lockout, *, now: datetime, limits: Thresholds) -> Non
     lockout.consecutive_failures += 1
     lockout.last_failure_at = now
     if lockout.consecutive_failures >= limits.hard_count:
+        # "Locked since" is when the lock now in force began: a timed lock that has already
+        # lapsed leaves its `locked_at` behind, and that is not when this lock started.
+        if not lockout.is_active(now):
+            lockout.locked_at = now
         lockout.locked_indefinitely = True
-        lockout.locked_at = lockout.locked_at or now
     elif lockout.window_failures >= limits.short_count:
         lockout.locked_until = now + limits.short_lock
         lockout.locked_at = now

@@ -30,6 +30,12 @@ class SipCredential(models.Model):
         help_text="Space-separated CIDR ranges this node calls from. Empty: any address.",
     )
     is_active = models.BooleanField(default=True)
+    rpc_url = models.URLField(
+        "RPC URL",
+        blank=True,
+        help_text="Kamailio's JSON-RPC endpoint on this node (jsonrpcs over HTTP, e.g. "
+        "http://127.0.0.1:5071/RPC), used to log a handset out at once. Empty: not reachable.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -90,7 +96,8 @@ class RegistrationLogEntry(models.Model):
     no-op instead of a second failure count.
     """
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the entry is made, not when a batch of check entries reaches the database.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     install = models.ForeignKey(
         "installs.Install", on_delete=models.CASCADE, null=True, related_name="registration_log"
     )

@@ -7,20 +7,23 @@ from django.utils import timezone
 
 from trustedips.models import TrustedRange
 
-from . import lockouts, sessions
+from . import checklog, lockouts, sessions
 from .evaluation import Evaluation, find_user, trusted_networks
 from .models import EventKind, RegistrationLogEntry
 from .policy import Reason, is_trusted, normalise_source
 
 
 def log_check(*, evaluation: Evaluation, params: dict, edge: str) -> None:
-    RegistrationLogEntry.objects.create(
-        install=evaluation.install,
-        kind=EventKind.CHECK,
-        allowed=evaluation.decision.allow,
-        reason=evaluation.decision.reason.value,
-        edge=edge,
-        **_request_fields(params),
+    checklog.add(
+        RegistrationLogEntry(
+            created_at=timezone.now(),
+            install_id=evaluation.install_id,
+            kind=EventKind.CHECK,
+            allowed=evaluation.decision.allow,
+            reason=evaluation.decision.reason.value,
+            edge=edge,
+            **_request_fields(params),
+        )
     )
 
 
@@ -54,7 +57,9 @@ def handle_report(*, params: dict, edge: str) -> bool:
 
 def _apply(*, kind: str, pbx_user, params: dict, now) -> None:
     source = normalise_source(params["ip"])
-    trusted = source is not None and is_trusted(source, trusted_networks(pbx_user.install))
+    trusted = source is not None and is_trusted(
+        source, trusted_networks(pbx_user.install_id, pbx_user.install.trusted_ranges_version)
+    )
     if kind == EventKind.AUTH_FAILED:
         # Only a guess from inside a trusted network counts: nobody outside one can lock a
         # user out (the edge never asks for a digest check from elsewhere anyway).

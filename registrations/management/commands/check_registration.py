@@ -35,7 +35,7 @@ class Command(BaseCommand):
             and not ha1_matches_pin(
                 ha1=evaluation.decision.ha1,
                 extension=extension,
-                domain=evaluation.install.sip_domain,
+                domain=domain.strip().lower(),
                 pin=pin,
             )
         ):

@@ -1,0 +1,258 @@
+"""Benchmark the REGISTER check endpoint against a constant-JSON Django view, in one run.
+
+    .venv/bin/python -m bench.api [--seconds 10] [--connections 16] [--users 10000]
+
+Both endpoints are served by the same gunicorn (deploy/gunicorn.conf.py, as deployed) from a
+freshly seeded database: PostgreSQL when DATABASE_URL names one, else a temporary SQLite file.
+Throughput and latency under saturation come from wrk (Debian package `wrk`) with keep-alive
+connections; latency at a fixed 300 requests/s from a small open-loop Python client that
+measures from each request's scheduled send time (so queueing counts). Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import http.client
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SECRET = "bench-edge-secret-0123456789abcdefghijklmnop"
+AUTH = "Basic " + base64.b64encode(f"bench:{SECRET}".encode()).decode()
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    fixed_p50_ms: float = 0.0
+    fixed_p99_ms: float = 0.0
+    fixed_errors: int = 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def database(env: dict[str, str]):
+    """A fresh database for this run: a new PostgreSQL database or a temporary SQLite file."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        parts = urlsplit(url)
+        name = f"hotdesk_bench_{os.getpid()}"
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield {**env, "DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}"))}, "PostgreSQL"
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield {**env, "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3"}, "SQLite"
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], port: int, extra: list[str]):
+    proc = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "deploy/gunicorn.conf.py"),
+            "-b",
+            f"127.0.0.1:{port}",
+            *extra,
+            "infinity.wsgi",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def wrk(
+    url: str, *, seconds: int, connections: int, lua: Path | None
+) -> tuple[float, float, float, int]:
+    """(requests/s, p50 ms, p99 ms, non-2xx/3xx + socket errors) from wrk --latency."""
+    cmd = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "-H",
+        f"Authorization: {AUTH}",
+    ]
+    if lua:
+        cmd += ["-s", str(lua)]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    pct = {
+        m[0]: _ms(m[1], m[2]) for m in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    }
+    errors = 0
+    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        errors += int(m.group(1))
+    if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
+        errors += sum(int(g) for g in m.groups())
+    return rps, pct["50"], pct["99"], errors
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def fixed_rate(port: int, paths: list[str], *, rate: int, seconds: int) -> tuple[float, float, int]:
+    """(p50 ms, p99 ms, errors) at a fixed request rate, open loop, 8 keep-alive connections."""
+    total = rate * seconds
+    start = time.monotonic() + 0.2
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    threads = 8
+
+    def run(offset: int) -> None:
+        nonlocal errors
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        for i in range(offset, total, threads):
+            due = start + i / rate
+            if (delay := due - time.monotonic()) > 0:
+                time.sleep(delay)
+            try:
+                conn.request("GET", paths[i % len(paths)], headers={"Authorization": AUTH})
+                response = conn.getresponse()
+                response.read()
+                ok = response.status in (200, 403)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                ok = False
+            elapsed = (time.monotonic() - due) * 1000
+            with lock:
+                latencies.append(elapsed)
+                errors += not ok
+
+    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    q = statistics.quantiles(latencies, n=100)
+    return q[49], q[98], errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--rate", type=int, default=300)
+    parser.add_argument(
+        "--gunicorn", default="", help="extra gunicorn options, e.g. '-w 4 -k sync'"
+    )
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("bench.api needs wrk: apt-get install wrk")
+
+    base_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    with database(base_env) as (env, engine), tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [PYTHON, "-m", "bench.seed", str(args.users), SECRET], cwd=ROOT, env=env, check=True
+        )
+        check = "/api/sip/v1/register/check?domain=bench.pbx.test&ip=203.0.113.7&port=5060&proto=udp&expires=500&ua=Yealink%20T46U&callid=bench&user="
+        lua = Path(tmp) / "users.lua"
+        lua.write_text(
+            f"math.randomseed(os.time())\nrequest = function()\n"
+            f'  return wrk.format(nil, "{check}" .. string.format("%04d", math.random(0, {args.users - 1})))\nend\n'
+        )
+        port = free_port()
+        check_paths = [f"{check}{random.randrange(args.users):04d}" for _ in range(1000)]
+        results = []
+        with gunicorn(env, port, args.gunicorn.split()):
+            for name, url, script, paths in [
+                (
+                    "constant JSON view (baseline)",
+                    f"http://127.0.0.1:{port}/bench/constant",
+                    None,
+                    ["/bench/constant"],
+                ),
+                ("register/check", f"http://127.0.0.1:{port}{check}0000", lua, check_paths),
+            ]:
+                wrk(url, seconds=2, connections=args.connections, lua=script)  # warm-up
+                rps, p50, p99, errors = wrk(
+                    url, seconds=args.seconds, connections=args.connections, lua=script
+                )
+                result = Result(name, rps, p50, p99, errors)
+                result.fixed_p50_ms, result.fixed_p99_ms, result.fixed_errors = fixed_rate(
+                    port, paths, rate=args.rate, seconds=args.seconds
+                )
+                results.append(result)
+
+    print(
+        f"\n{engine}, {args.users} users, gunicorn {' '.join(['deploy/gunicorn.conf.py', args.gunicorn]).strip()}, "
+        f"wrk -t2 -c{args.connections} -d{args.seconds}s; fixed rate {args.rate}/s for {args.seconds}s\n"
+    )
+    print(
+        f"| endpoint | req/s (wrk) | p50 ms | p99 ms | errors | p50 ms @{args.rate}/s | p99 ms @{args.rate}/s | errors |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(
+            f"| {r.name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} | "
+            f"{r.fixed_p50_ms:.2f} | {r.fixed_p99_ms:.2f} | {r.fixed_errors} |"
+        )
+    baseline, check_result = results
+    print(
+        f"\ncheck / baseline throughput: {check_result.rps / baseline.rps:.0%} (target >= 70%); "
+        f"check p99 at {args.rate}/s: {check_result.fixed_p99_ms:.2f} ms (target < 10 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Simultaneous wrong PINs all count, in one process and across gunicorn workers."""
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
+import pytest
+from django.db import connection
+
+from registrations import lockouts
+from registrations.models import Lockout
+
+from .conftest import PROJECT
+from .helpers import basic
+
+THREADS = 10
+REPORTS = 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_failures_in_threads_all_count(hot_desk_user, settings):
+    settings.HOTDESK_LOCKOUT_HARD_THRESHOLD = 1000  # only the count is under test here
+    start = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+    now = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+    def fail_once(n: int) -> None:
+        try:
+            start.wait(timeout=10)
+            lockouts.record_failure(pbx_user=hot_desk_user, source_ip=f"203.0.113.{n + 1}", now=now)
+        except BaseException as error:  # reported below, with the count
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=fail_once, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    lockout = Lockout.objects.get(pbx_user=hot_desk_user)
+    assert lockout.consecutive_failures == THREADS
+    assert lockout.is_active(now)  # 5 within the window: the timed lock was reached as well
+
+
+# --- Several gunicorn workers share one count ---------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _call(url: str, *, headers: dict, data: bytes | None = None) -> tuple[int, dict]:
+    """One HTTP request to the local server: its status and JSON body."""
+    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 (http only)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _worker_count(master_pid: int) -> int:
+    children = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children += int(fields[1]) == master_pid
+    return children
+
+
+@pytest.fixture
+def gunicorn(deployment):
+    """The deployed portal under gunicorn with 3 sync workers; yields its base URL."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "infinity.wsgi", "-w", "3", "-b", f"127.0.0.1:{port}"],
+        cwd=PROJECT,
+        env=deployment.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, server.stderr.read().decode()
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        while Path("/proc").exists() and _worker_count(server.pid) < 3:
+            assert time.monotonic() < deadline, "gunicorn did not start 3 workers"
+            time.sleep(0.1)
+        yield SimpleNamespace(base=base, pid=server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_wrong_pins_reported_at_once_to_several_workers_all_count(deployment, gunicorn):
+    auth = {"Authorization": basic("edge-1", deployment.edge_secret)}
+    fields = {"domain": "acme.pbx.test", "user": "1002", "ip": "203.0.113.7", "port": "5060"}
+
+    def check() -> tuple[int, dict]:
+        url = f"{gunicorn.base}/api/sip/v1/register/check?{urlencode(fields)}"
+        return _call(url, headers=auth)
+
+    assert check()[0] == 200
+    start = threading.Barrier(REPORTS)
+
+    def wrong_pin(cseq: int) -> tuple[int, dict]:
+        body = urlencode(
+            {**fields, "event": "auth_failed", "callid": "guess@203.0.113.7", "cseq": cseq}
+        ).encode()
+        start.wait(timeout=30)
+        return _call(f"{gunicorn.base}/api/sip/v1/register/event", data=body, headers=auth)
+
+    with ThreadPoolExecutor(max_workers=REPORTS) as pool:
+        answers = list(pool.map(wrong_pin, range(1, REPORTS + 1)))
+
+    assert answers == [(200, {"ok": True, "duplicate": False})] * REPORTS
+    assert check() == (403, {"allow": False, "reason": "locked"})
+    rows = deployment.query(
+        "SELECT l.consecutive_failures, l.locked_indefinitely FROM registrations_lockout l "
+        "JOIN users_pbxuser u ON u.id = l.pbx_user_id WHERE u.extension = %s",
+        ("1002",),
+    )
+    assert [(count, bool(indefinite)) for count, indefinite in rows] == [(REPORTS, True)]
+
+
+def test_the_same_report_sent_to_several_workers_at_once_counts_once(deployment, gunicorn):
+    auth = {"Authorization": basic("edge-1", deployment.edge_secret)}
+    body = urlencode(
+        {
+            "domain": "acme.pbx.test",
+            "user": "1003",
+            "ip": "203.0.113.7",
+            "event": "auth_failed",
+            "callid": "retransmitted@203.0.113.7",
+            "cseq": "7",
+        }
+    ).encode()
+    start = threading.Barrier(6)
+
+    def send(_: int) -> tuple[int, dict]:
+        start.wait(timeout=30)
+        return _call(f"{gunicorn.base}/api/sip/v1/register/event", data=body, headers=auth)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(send, range(6)))
+
+    assert sorted(answer["duplicate"] for _, answer in answers) == [False] + [True] * 5
+    assert {status for status, _ in answers} == {200}
+    rows = deployment.query(
+        "SELECT l.consecutive_failures FROM registrations_lockout l "
+        "JOIN users_pbxuser u ON u.id = l.pbx_user_id WHERE u.extension = %s",
+        ("1003",),
+    )
+    assert rows == [(1,)]
+
+
+def test_the_deployment_runs_on_the_database_engine_of_the_suite(deployment):
+    from django.db import connection as suite_connection
+
+    assert deployment.engine == suite_connection.vendor
