@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "users",
     "trustedips",
     "registrations",
+    "handsets",
+    "bulk",
 ]
 
 MIDDLEWARE = [
@@ -169,11 +171,27 @@ HOTDESK_LOCKOUT_SHORT_SECONDS = env.int("HOTDESK_LOCKOUT_SHORT_SECONDS", default
 # Wrong PINs in a row without a success before the lock needs an administrator.
 HOTDESK_LOCKOUT_HARD_THRESHOLD = env.int("HOTDESK_LOCKOUT_HARD_THRESHOLD", default=10)
 
+# Provisioning server (handsets app). Behind a reverse proxy, name the header that carries the
+# handset's address (e.g. X-Forwarded-For: its last entry is used; or X-Real-IP). Unset, the
+# header is never read and REMOTE_ADDR is the source: any client can forge such a header.
+PROVISIONING_CLIENT_IP_HEADER = env.str("PROVISIONING_CLIENT_IP_HEADER", default="") or None
+
+# Check entries of the registration log are written in batches of this many, or after this
+# many seconds, whichever comes first (0 writes each at once). See registrations/checklog.py.
+HOTDESK_CHECK_LOG_BATCH = env.int("HOTDESK_CHECK_LOG_BATCH", default=200)
+HOTDESK_CHECK_LOG_MAX_DELAY = env.float("HOTDESK_CHECK_LOG_MAX_DELAY", default=0.5)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # A 403 is the API's ordinary "deny" answer and is in the registration log already;
+        # a warning line per denied REGISTER would only flood the log (and cost CPU).
+        "django.request": {"level": "ERROR"},
+    },
 }

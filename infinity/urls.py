@@ -12,5 +12,6 @@ urlpatterns = [
     path("telephony/", include("installs.urls")),
     path("telephony/", include(install_tabs)),
     path("api/sip/v1/", include("registrations.api_urls")),
+    path("provision/", include("handsets.provisioning_urls")),
     path("admin/", admin.site.urls),
 ]

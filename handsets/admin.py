@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from .models import Handset, ProvisioningFetch
+
+
+@admin.register(Handset)
+class HandsetAdmin(admin.ModelAdmin):
+    list_display = [
+        "desk",
+        "display_mac",
+        "model",
+        "install",
+        "last_fetched_at",
+        "last_fetched_from",
+    ]
+    search_fields = ["desk", "mac", "install__sip_domain"]
+    readonly_fields = ["last_fetched_at", "last_fetched_from", "added_by_label"]
+
+
+@admin.register(ProvisioningFetch)
+class ProvisioningFetchAdmin(admin.ModelAdmin):
+    list_display = ["fetched_at", "install", "filename", "source_ip", "handset"]
+    list_filter = ["filename"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

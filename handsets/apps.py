@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HandsetsConfig(AppConfig):
+    name = "handsets"
+    verbose_name = "Handsets and provisioning"
