@@ -4,7 +4,7 @@ from django.dispatch import receiver
 
 from users.signals import access_revoked, pin_changed
 
-from . import lockouts
+from . import lockouts, sessions
 
 
 @receiver(pin_changed)
@@ -14,8 +14,14 @@ def lift_lockout_on_new_pin(sender, user, actor, **kwargs) -> None:
     lockouts.reset(pbx_user=user)
 
 
+@receiver(pin_changed)
+def log_out_on_new_pin(sender, user, actor, **kwargs) -> None:
+    # A new PIN is often given because the old one leaked: whoever holds it is logged out
+    # now, not at their next refresh.
+    sessions.log_out_user(pbx_user=user, actor=actor, why="new PIN")
+
+
 @receiver(access_revoked)
 def end_sessions_on_revocation(sender, user, actor, **kwargs) -> None:
-    from . import sessions
-
-    sessions.end_all_for_user(pbx_user=user, reason="forced", actor_label=actor.label)
+    # Sent for a removed user too, before the row (and its sessions) are deleted.
+    sessions.log_out_user(pbx_user=user, actor=actor, why="access revoked")

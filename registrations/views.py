@@ -1,17 +1,20 @@
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.decorators import method_decorator
 from django.views import View
-from django.views.generic import FormView, ListView
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView, ListView, TemplateView
 
 from accounts.mixins import InstallScopedMixin
 from audit.trail import Actor
 from users.models import PbxUser
 
-from . import lockouts
+from . import dashboard, lockouts, sessions
 from .evaluation import evaluate
 from .explanations import EXPLANATIONS
 from .forms import ExplainForm, LogFilterForm
-from .models import RegistrationLogEntry
+from .models import HotDeskSession, RegistrationLogEntry
 
 
 class RegistrationLogView(InstallScopedMixin, ListView):
@@ -65,3 +68,75 @@ class UnlockView(InstallScopedMixin, View):
         lockouts.unlock(pbx_user=pbx_user, actor=Actor.for_user(request.user))
         messages.success(request, f"Unlocked {pbx_user}.")
         return redirect("users:list", install_pk=self.install.pk)
+
+
+@method_decorator(never_cache, name="dispatch")
+class DashboardView(InstallScopedMixin, TemplateView):
+    """Real Time Dashboard: who is hot-desking now, and how recent sessions ended."""
+
+    template_name = "registrations/dashboard.html"
+    refresh_seconds = 5
+
+    def get_context_data(self, **kwargs):
+        live = dashboard.live_sessions(install=self.install)
+        page = Paginator(dashboard.history(install=self.install), dashboard.HISTORY_PAGE_SIZE)
+        page_obj = page.get_page(self.request.GET.get("page"))
+        return super().get_context_data(
+            tab="dashboard",
+            live=live.sessions,
+            tables=live.tables,
+            untracked=live.untracked,
+            history=page_obj.object_list,
+            page_obj=page_obj,
+            paginator=page,
+            is_paginated=page_obj.has_other_pages(),
+            refresh_seconds=self.refresh_seconds,
+            **kwargs,
+        )
+
+
+class DashboardLiveView(DashboardView):
+    """The self-refreshing part of the dashboard, fetched by dashboard.js every few seconds."""
+
+    template_name = "registrations/dashboard_live.html"
+
+
+class ForceLogoutView(InstallScopedMixin, View):
+    """Log a live session out now (the Log out button of the dashboard)."""
+
+    def post(self, request, install_pk: int, pk: int):
+        session = get_object_or_404(
+            HotDeskSession.objects.filter(install=self.install).select_related(
+                "install", "pbx_user__install"
+            ),
+            pk=pk,
+        )
+        who = f"{session.pbx_user.extension} {session.pbx_user.name}".strip()
+        result = sessions.force_logout(session=session, actor=Actor.for_user(request.user))
+        if not result.ended:
+            messages.info(request, f"{who} was no longer logged in on that handset.")
+        elif result.unreachable:
+            messages.warning(
+                request,
+                f"Logged out {who} here, but {_edges_not_reached(result.unreachable)}: the "
+                "handset stays registered there until its next refresh, which the portal then "
+                "allows or denies as usual.",
+            )
+        elif not result.edges_tried:
+            messages.warning(
+                request,
+                f"Logged out {who} here, but no SIP edge has an RPC URL: the handset stays "
+                "registered until its next refresh, which the portal then allows or denies as "
+                "usual.",
+            )
+        else:
+            messages.success(
+                request, f"Logged out {who}: the handset's registration was removed at once."
+            )
+        return redirect("registrations:dashboard", install_pk=self.install.pk)
+
+
+def _edges_not_reached(names) -> str:
+    if len(names) == 1:
+        return f"the SIP edge {names[0]} could not be reached"
+    return f"the SIP edges {', '.join(names[:-1])} and {names[-1]} could not be reached"

@@ -1,5 +1,7 @@
 """factory-boy factories for the whole suite."""
 
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -107,3 +109,25 @@ class HandsetFactory(factory.django.DjangoModelFactory):
     mac = factory.Sequence(lambda n: f"805ec0{n:06x}")
     desk = factory.Sequence(lambda n: f"Desk {n}")
     model = "SIP-T46S"
+
+
+# --- Hot-desk sessions (issue 4, Real Time Dashboard) -----------------------------------------
+
+
+class HotDeskSessionFactory(factory.django.DjangoModelFactory):
+    """A live session that logged in a minute ago and expires in 500 s; pass `pbx_user=`."""
+
+    class Meta:
+        model = "registrations.HotDeskSession"
+
+    pbx_user = factory.SubFactory(PbxUserFactory, hot_desk_access=True, pin="2468")
+    install = factory.LazyAttribute(lambda o: o.pbx_user.install)
+    contact = factory.LazyAttribute(lambda o: f"sip:{o.pbx_user.extension}@203.0.113.7:5060")
+    call_id = factory.Sequence(lambda n: f"call-{n}@203.0.113.7")
+    source_ip = "203.0.113.7"
+    source_port = 5060
+    proto = "udp"
+    user_agent = "Yealink SIP-T46S 66.86.0.15"
+    logged_in_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1))
+    refreshed_at = factory.LazyAttribute(lambda o: o.logged_in_at)
+    expires_at = factory.LazyAttribute(lambda o: o.refreshed_at + timedelta(seconds=500))

@@ -33,6 +33,8 @@ def clear_pin(*, user: PbxUser, actor: Actor) -> None:
         user.pin_set_at = None
         user.save(update_fields=["pin_ha1", "pin_set_at", "updated_at"])
         record(actor=actor, action=Action.PIN_CLEARED, install=user.install, obj=user)
+        # Without a PIN nobody can log in as this user: end the live sessions now.
+        access_revoked.send(sender=PbxUser, user=user, actor=actor)
 
 
 def snapshot(user: PbxUser) -> dict:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from registrations.models import Lockout
 from tests.factories import (
     AccountFactory,
+    HotDeskSessionFactory,
     InstallFactory,
     PbxUserFactory,
     PortalUserFactory,
@@ -44,10 +45,20 @@ URLS = {
     "registrations:log": ("install", {}),
     "registrations:explain": ("install", {"extension": "1001", "source_ip": "203.0.113.7"}),
     "registrations:unlock": ("user", {}),
+    "registrations:dashboard": ("install", {}),
+    "registrations:dashboard_live": ("install", {}),
+    "registrations:force_logout": ("session", {}),
 }
 TABLE_NAMESPACES = {"installs", "users", "trustedips", "registrations"}
-READ_ONLY = {"installs:audit", "users:list", "registrations:log", "registrations:explain"}
-POST_ONLY = {"registrations:unlock"}
+READ_ONLY = {
+    "installs:audit",
+    "users:list",
+    "registrations:log",
+    "registrations:explain",
+    "registrations:dashboard",
+    "registrations:dashboard_live",
+}
+POST_ONLY = {"registrations:unlock", "registrations:force_logout"}
 
 
 def install_urls() -> dict[str, dict]:
@@ -78,7 +89,7 @@ OTHER_TABS = sorted(name for name in INSTALL_URLS if name.split(":")[0] not in T
 
 
 def furnish(install):
-    """An install with a user (PIN, access, locked out) and a trusted range."""
+    """An install with a user (PIN, access, locked out, logged in) and a trusted range."""
     user = PbxUserFactory(
         install=install, extension="1001", name="Ann Smith", hot_desk_access=True, pin="2468"
     )
@@ -89,7 +100,8 @@ def furnish(install):
         locked_at=timezone.now() - timedelta(minutes=5),
     )
     trusted = TrustedRangeFactory(install=install, network="203.0.113.0/24")
-    return SimpleNamespace(install=install, user=user, range=trusted)
+    session = HotDeskSessionFactory(pbx_user=user)
+    return SimpleNamespace(install=install, user=user, range=trusted, session=session)
 
 
 @pytest.fixture

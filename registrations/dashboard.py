@@ -1,0 +1,73 @@
+"""What the Real Time Dashboard shows: who is hot-desking now, and how recent sessions ended.
+
+The portal's sessions are brought up to date first. Kamailio's location table is the truth
+about live bindings (a refresh of an unchanged binding is not reported to the portal); where
+an edge's table cannot be read, the registration log stands in; then sessions whose expiry
+has passed without a refresh are closed as "expired".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from . import edges, sessions
+from .edges import LocationTables
+from .kamailio_rpc import Binding
+from .models import HotDeskSession
+
+HISTORY_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class LiveSessions:
+    sessions: list[HotDeskSession]
+    tables: LocationTables  # which SIP edges' location tables were read
+    # Bindings of the install's domain that no open session accounts for: a login whose
+    # report never arrived, or a forced logout whose edge could not be reached.
+    untracked: list[Binding]
+
+
+def live_sessions(*, install, now: datetime | None = None) -> LiveSessions:
+    """The install's open sessions, after bringing them up to date with the SIP edges."""
+    now = now or timezone.now()
+    tables = edges.read_location_tables()
+    matched = sessions.refresh_from_bindings(install=install, bindings=tables.bindings)
+    if not tables.complete:
+        sessions.refresh_from_checks(install=install, now=now, exclude=matched)
+    sessions.expire_stale(install=install, now=now)
+    live = list(
+        HotDeskSession.objects.filter(install=install, ended_at__isnull=True)
+        .select_related("pbx_user")
+        .order_by("pbx_user__extension", "pk")
+    )
+    tracked = {
+        (
+            edges.binding_aor(extension=session.pbx_user.extension, domain=install.sip_domain),
+            session.contact,
+        )
+        for session in live
+    }
+    suffix = "@" + install.sip_domain.lower()
+    untracked = sorted(
+        (
+            binding
+            for binding in tables.bindings
+            if binding.aor.lower().endswith(suffix)
+            and (binding.aor.lower(), binding.contact) not in tracked
+        ),
+        key=lambda binding: (binding.aor, binding.contact),
+    )
+    return LiveSessions(sessions=live, tables=tables, untracked=untracked)
+
+
+def history(*, install) -> QuerySet[HotDeskSession]:
+    """The install's ended sessions, most recently ended first."""
+    return (
+        HotDeskSession.objects.filter(install=install, ended_at__isnull=False)
+        .select_related("pbx_user")
+        .order_by("-ended_at", "-pk")
+    )

@@ -1,0 +1,179 @@
+"""The SIP edges (Kamailio nodes) the portal can act on, and acting on all of them at once.
+
+An edge is a `SipCredential`. The portal can reach one when it is active and has an RPC URL;
+a handset may be registered on any edge, so a binding is removed from, and looked for on,
+every one of them. The calls run side by side, so a dead edge costs one timeout, not one per
+edge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+from . import kamailio_rpc
+from .kamailio_rpc import Binding, EdgeUnreachable
+from .models import SipCredential
+
+logger = logging.getLogger(__name__)
+
+# How long a read location table is reused: about the dashboard's refresh interval, so any
+# number of open dashboards cost each edge one `ul.dump` per interval.
+TABLE_CACHE_SECONDS = 4
+# After a failed removal, background removals (revoked access, new PIN) skip the edge this
+# long, so a bulk change against a dead edge costs one timeout rather than one per user.
+DOWN_SECONDS = 30
+
+_down_until: dict[str, float] = {}
+_down_lock = threading.Lock()
+
+
+class _NotTried(EdgeUnreachable):
+    pass
+
+
+@dataclass(frozen=True)
+class Edge:
+    name: str
+    rpc_url: str
+
+
+@dataclass(frozen=True)
+class LocationTables:
+    """What the edges' location tables hold, and which edges could not say."""
+
+    bindings: tuple[Binding, ...]
+    read: tuple[str, ...]  # edges whose table was read
+    unreachable: tuple[str, ...]  # edges with an RPC URL that did not answer
+    without_rpc: tuple[str, ...]  # active edges with no RPC URL
+
+    @property
+    def complete(self) -> bool:
+        """Every active edge was read: a binding not listed here exists nowhere."""
+        return bool(self.read) and not self.unreachable and not self.without_rpc
+
+
+def binding_aor(*, extension: str, domain: str) -> str:
+    """The address of record Kamailio files a user's binding under (usrloc use_domain=1)."""
+    return f"{extension}@{domain}".lower()
+
+
+def active_edges() -> list[SipCredential]:
+    return list(SipCredential.objects.filter(is_active=True).order_by("name"))
+
+
+def rpc_edges() -> list[Edge]:
+    return [
+        Edge(name=credential.name, rpc_url=credential.rpc_url)
+        for credential in active_edges()
+        if credential.rpc_url
+    ]
+
+
+def remove_binding_everywhere(
+    *, aor: str, edges: list[Edge] | None = None, skip_known_down: bool = False
+) -> list[str]:
+    """Remove the AoR's binding from every edge; returns the names of edges not reached.
+
+    `skip_known_down` is for removals nobody waits for: an edge that failed moments ago is
+    reported as not reached without another try.
+    """
+    edges = rpc_edges() if edges is None else edges
+
+    def remove(edge: Edge) -> None:
+        if skip_known_down and _known_down(edge):
+            raise _NotTried("failed moments ago; not tried again yet")
+        kamailio_rpc.remove_binding(rpc_url=edge.rpc_url, aor=aor)
+
+    outcomes = _on_each(edges, remove)
+    unreachable = []
+    for edge, (_, error) in zip(edges, outcomes, strict=True):
+        if error is None:
+            _mark_up(edge)
+            cache.delete(_table_key(edge))  # the next dashboard must not see the old binding
+            continue
+        if not isinstance(error, _NotTried):
+            _mark_down(edge)
+        logger.warning(
+            "Could not remove the binding of %s on SIP edge %s: %s", aor, edge.name, error
+        )
+        unreachable.append(edge.name)
+    return unreachable
+
+
+def read_location_tables() -> LocationTables:
+    """The live bindings of every edge with an RPC URL (each table reused for a few seconds)."""
+    credentials = active_edges()
+    edges = [Edge(name=c.name, rpc_url=c.rpc_url) for c in credentials if c.rpc_url]
+
+    def read_one(edge: Edge) -> list[Binding] | None:
+        key = _table_key(edge)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached[1]
+        try:
+            bindings = kamailio_rpc.list_bindings(rpc_url=edge.rpc_url)
+        except EdgeUnreachable as error:
+            logger.warning("Could not read the location table of SIP edge %s: %s", edge.name, error)
+            bindings = None
+        # Wrapped, so a failure (None) is cached too and a dead edge is not asked on every poll.
+        cache.set(key, ("v1", bindings), TABLE_CACHE_SECONDS)
+        return bindings
+
+    bindings: list[Binding] = []
+    read, unreachable = [], []
+    for edge, (found, _) in zip(edges, _on_each(edges, read_one), strict=True):
+        if found is None:
+            unreachable.append(edge.name)
+        else:
+            read.append(edge.name)
+            bindings.extend(found)
+    return LocationTables(
+        bindings=tuple(bindings),
+        read=tuple(read),
+        unreachable=tuple(unreachable),
+        without_rpc=tuple(c.name for c in credentials if not c.rpc_url),
+    )
+
+
+def _on_each(
+    edges: list[Edge], work: Callable[[Edge], object]
+) -> list[tuple[object, Exception | None]]:
+    """Run `work` for every edge side by side; (result, None) or (None, the EdgeUnreachable)."""
+
+    def attempt(edge: Edge) -> tuple[object, Exception | None]:
+        try:
+            return work(edge), None
+        except EdgeUnreachable as error:
+            return None, error
+
+    if len(edges) <= 1:
+        return [attempt(edge) for edge in edges]
+    with ThreadPoolExecutor(max_workers=min(len(edges), 8)) as pool:
+        return list(pool.map(attempt, edges))
+
+
+def _table_key(edge: Edge) -> str:
+    return "hotdesk:location:" + hashlib.sha256(edge.rpc_url.encode()).hexdigest()[:32]
+
+
+def _known_down(edge: Edge) -> bool:
+    with _down_lock:
+        return _down_until.get(edge.rpc_url, 0.0) > time.monotonic()
+
+
+def _mark_down(edge: Edge) -> None:
+    with _down_lock:
+        _down_until[edge.rpc_url] = time.monotonic() + DOWN_SECONDS
+
+
+def _mark_up(edge: Edge) -> None:
+    with _down_lock:
+        _down_until.pop(edge.rpc_url, None)

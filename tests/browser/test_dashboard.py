@@ -1,0 +1,128 @@
+"""The Real Time Dashboard in real Chromium: it refreshes by itself, and Log out works.
+
+The session is seeded in the database and the SIP edge is the JSON-RPC stand-in; the version
+that logs a handset in with sipp through real Kamailio belongs with the end-to-end tests.
+Screenshots land in test-output/screenshots/dashboard-*.png to look at.
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from registrations import edges
+from registrations.models import HotDeskSession, SessionEnd
+from tests.factories import HotDeskSessionFactory, PbxUserFactory, SipCredentialFactory
+from tests.registrations.kamailio_standin import StandInServer
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - the `browser` fixture skips (or, in CI, fails) then
+    expect = None
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "correct horse battery"  # tests.factories.PortalUserFactory's
+DESK_PHONE = "sip:1001@203.0.113.7:5060;transport=udp"
+
+
+@pytest.fixture
+def edge(transactional_db):
+    cache.clear()
+    edges._down_until.clear()
+    with StandInServer() as standin:
+        SipCredentialFactory(name="edge-1", rpc_url=standin.url)
+        yield standin
+    cache.clear()
+
+
+def log_in_and_open_dashboard(page, user, install) -> None:
+    page.goto("/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name=install.name).click()
+    tabs = page.locator("ul.nav-tabs")
+    tabs.get_by_role("link", name="Real Time Dashboard", exact=True).click()
+    expect(tabs.locator("a.nav-link.active")).to_have_text("Real Time Dashboard")
+
+
+def test_dashboard_shows_a_new_login_by_itself_and_logs_a_session_out(
+    page, portal_admin, install, hot_desk_user, edge, screenshot
+):
+    edge.add("1001@acme.pbx.test", DESK_PHONE, expires=500)
+    # A login whose report never reached the portal: shown apart, from the edge's table.
+    edge.add("1003@acme.pbx.test", "sip:1003@203.0.113.9:5060", **{"User-Agent": "Snom D785"})
+    ann = HotDeskSessionFactory(
+        pbx_user=hot_desk_user,
+        contact=DESK_PHONE,
+        logged_in_at=timezone.now() - timedelta(minutes=12),
+        user_agent="Yealink SIP-T46S 66.86.0.15",
+    )
+    HotDeskSessionFactory(
+        pbx_user=PbxUserFactory(install=install, extension="1004", name="Dee Moss"),
+        contact="sip:1004@203.0.113.12:5060",
+        source_ip="203.0.113.12",
+        logged_in_at=timezone.now() - timedelta(hours=2),
+        ended_at=timezone.now() - timedelta(hours=1),
+        end_reason=SessionEnd.EXPIRED,
+    )
+
+    log_in_and_open_dashboard(page, portal_admin, install)
+    live = page.locator("#live-sessions")
+    ann_row = live.locator(f"tr[data-session='{ann.pk}']")
+    expect(ann_row).to_contain_text("Ann Smith")
+    expect(ann_row).to_contain_text(DESK_PHONE)
+    expect(ann_row).to_contain_text("203.0.113.7:5060 UDP")
+    expect(page.get_by_text(re.compile(r"refreshes every 5 seconds"))).to_be_visible()
+    expect(page.locator("#untracked-bindings")).to_contain_text("1003@acme.pbx.test")
+
+    # Someone logs in on another desk: the page shows it without being reloaded.
+    page.evaluate("window.notReloaded = true")
+    bob = HotDeskSessionFactory(
+        pbx_user=PbxUserFactory(
+            install=install, extension="1002", name="Bob Jones", hot_desk_access=True
+        ),
+        contact="sip:1002@203.0.113.8:5060",
+        source_ip="203.0.113.8",
+        user_agent="Yealink SIP-T54W 96.86.0.70",
+    )
+    # Within one refresh interval (5 s), and then some.
+    expect(live.locator(f"tr[data-session='{bob.pk}']")).to_contain_text(
+        "Bob Jones", timeout=12_000
+    )
+    assert page.evaluate("window.notReloaded") is True
+    screenshot("dashboard-live")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    ann_row.get_by_role("button", name="Log out").click()
+
+    expect(page.get_by_role("alert")).to_have_text(
+        "Logged out 1001 Ann Smith: the handset's registration was removed at once."
+    )
+    expect(live.locator(f"tr[data-session='{ann.pk}']")).to_have_count(0)
+    expect(live.locator(f"tr[data-session='{bob.pk}']")).to_be_visible()
+    history_row = page.locator(f"#session-history tr[data-session='{ann.pk}']")
+    expect(history_row.locator("[data-role=end-reason]")).to_have_text("Forced logout by alice")
+    screenshot("dashboard-after-logout")
+
+    ann.refresh_from_db()
+    assert (ann.end_reason, ann.ended_by) == (SessionEnd.FORCED, "alice")
+    assert ("ul.rm", ["location", "1001@acme.pbx.test"]) in edge.methods()
+    assert "1001@acme.pbx.test" not in edge.table
+
+
+def test_dismissing_the_confirmation_logs_nobody_out(
+    page, portal_admin, install, hot_desk_user, edge
+):
+    ann = HotDeskSessionFactory(pbx_user=hot_desk_user, contact=DESK_PHONE)
+    log_in_and_open_dashboard(page, portal_admin, install)
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator(f"tr[data-session='{ann.pk}']").get_by_role("button", name="Log out").click()
+
+    expect(page.locator(f"#live-sessions tr[data-session='{ann.pk}']")).to_be_visible()
+    assert HotDeskSession.objects.get(pk=ann.pk).ended_at is None
+    assert not any(method == "ul.rm" for method, _ in edge.methods())

@@ -1,0 +1,287 @@
+"""The portal's client for Kamailio's JSON-RPC: removing a binding and reading the location table.
+
+Most tests talk to an in-test stand-in that answers in Kamailio 5.6's shape and records what it
+received; the last one runs the shipped kamailio.cfg for real (marked `sip`).
+"""
+
+import shutil
+import socket
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from registrations import kamailio_rpc
+from registrations.kamailio_rpc import EdgeUnreachable, JsonRpcError
+from tests.conftest import require_or_skip
+
+from .kamailio_standin import StandInServer, closed_port_url
+
+PROJECT = Path(__file__).resolve().parents[2]
+KAMAILIO_CFG = PROJECT / "deploy" / "kamailio" / "kamailio.cfg"
+
+
+@pytest.fixture
+def edge():
+    with StandInServer() as standin:
+        yield standin
+
+
+# --- list_bindings ---------------------------------------------------------------------------
+
+
+def test_bindings_are_read_from_the_location_table_dump(edge):
+    edge.add(
+        "1001@acme.pbx.test",
+        "sip:1001@203.0.113.7:5060;transport=udp",
+        expires=300,
+        **{
+            "User-Agent": "Yealink SIP-T46S 66.86.0.15",
+            "Received": "sip:198.51.100.20:40001;transport=udp",
+            "Call-ID": "abc@203.0.113.7",
+            "Last-Modified": 1714554000,
+        },
+    )
+
+    before = datetime.now(UTC)
+    [binding] = kamailio_rpc.list_bindings(rpc_url=edge.url)
+
+    assert binding.aor == "1001@acme.pbx.test"
+    assert binding.contact == "sip:1001@203.0.113.7:5060;transport=udp"
+    assert before + timedelta(seconds=299) <= binding.expires_at
+    assert binding.expires_at <= datetime.now(UTC) + timedelta(seconds=300)
+    assert binding.received == "sip:198.51.100.20:40001;transport=udp"
+    assert binding.user_agent == "Yealink SIP-T46S 66.86.0.15"
+    assert binding.call_id == "abc@203.0.113.7"
+    assert binding.last_modified == datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+    assert edge.methods() == [("ul.dump", [])]
+    assert edge.calls[0]["jsonrpc"] == "2.0"
+
+
+def test_an_empty_location_table_has_no_bindings(edge):
+    assert kamailio_rpc.list_bindings(rpc_url=edge.url) == []
+
+
+def test_unset_fields_read_as_empty_and_a_permanent_binding_has_no_expiry(edge):
+    edge.add(
+        "1002@acme.pbx.test", "sip:1002@192.0.2.10", expires="permanent", **{"Last-Modified": 0}
+    )
+
+    [binding] = kamailio_rpc.list_bindings(rpc_url=edge.url)
+
+    assert binding.expires_at is None
+    assert binding.received == ""
+    assert binding.user_agent == ""
+    assert binding.last_modified is None
+
+
+def test_expired_deleted_and_malformed_contacts_are_left_out_without_hiding_the_others(edge):
+    edge.add("1001@acme.pbx.test", "sip:1001@203.0.113.7", expires="expired")
+    edge.add("1002@acme.pbx.test", "sip:1002@203.0.113.8", expires="deleted")
+    edge.add("1003@acme.pbx.test", "", expires=60)
+    edge.add("1004@acme.pbx.test", "sip:1004@203.0.113.9", expires=None)
+    edge.add("1005@acme.pbx.test", "sip:1005@203.0.113.10", expires=60)
+
+    bindings = kamailio_rpc.list_bindings(rpc_url=edge.url)
+
+    assert [b.aor for b in bindings] == ["1005@acme.pbx.test"]
+
+
+def test_an_answer_that_is_not_a_dump_is_an_unusable_edge(edge):
+    edge.raw_answer = b'{"jsonrpc": "2.0", "result": {"Stats": 1}, "id": 1}'
+    with pytest.raises(EdgeUnreachable, match="Domains"):
+        kamailio_rpc.list_bindings(rpc_url=edge.url)
+
+
+# --- remove_binding --------------------------------------------------------------------------
+
+
+def test_removing_a_binding_asks_for_ul_rm_of_the_aor_in_the_location_table(edge):
+    edge.add("1001@acme.pbx.test", "sip:1001@203.0.113.7:5060")
+    edge.add("1002@acme.pbx.test", "sip:1002@203.0.113.8:5060")
+
+    kamailio_rpc.remove_binding(rpc_url=edge.url, aor="1001@acme.pbx.test")
+
+    assert edge.methods() == [("ul.rm", ["location", "1001@acme.pbx.test"])]
+    assert list(edge.table) == ["1002@acme.pbx.test"]
+
+
+def test_removing_a_binding_that_is_not_there_succeeds(edge):
+    kamailio_rpc.remove_binding(rpc_url=edge.url, aor="1001@acme.pbx.test")  # 5.6: empty result
+
+    edge.errors["ul.rm"] = (500, "AOR not found in location table")  # later versions
+    kamailio_rpc.remove_binding(rpc_url=edge.url, aor="1001@acme.pbx.test")
+
+    assert len(edge.calls) == 2
+
+
+def test_a_missing_location_table_is_an_error_not_a_removed_binding(edge):
+    edge.errors["ul.rm"] = (500, "Domain table not found")
+    with pytest.raises(JsonRpcError, match="Domain table not found") as raised:
+        kamailio_rpc.remove_binding(rpc_url=edge.url, aor="1001@acme.pbx.test")
+    assert isinstance(raised.value, EdgeUnreachable)
+
+
+# --- failures: every one is EdgeUnreachable, and none takes longer than the timeout ------------
+
+
+def test_a_refused_connection_is_an_unreachable_edge():
+    with pytest.raises(EdgeUnreachable, match="refused"):
+        kamailio_rpc.remove_binding(rpc_url=closed_port_url(), aor="1001@acme.pbx.test")
+
+
+def test_a_slow_edge_is_given_up_on_after_the_timeout(edge):
+    edge.delay = 2.0
+    started = time.monotonic()
+    with pytest.raises(EdgeUnreachable):
+        kamailio_rpc.list_bindings(rpc_url=edge.url, timeout=0.3)
+    assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize(
+    ("setup", "match"),
+    [
+        (lambda edge: setattr(edge, "http_status", 503), "HTTP 503"),
+        (lambda edge: setattr(edge, "raw_answer", b"<html>proxy error</html>"), "not JSON"),
+        (
+            lambda edge: setattr(edge, "raw_answer", b'{"jsonrpc": "2.0", "id": 1}'),
+            "without a result",
+        ),
+        (lambda edge: edge.errors.update({"ul.rm": (500, "Method Not Found")}), "Method Not Found"),
+    ],
+    ids=["http-error", "not-json", "no-result", "json-rpc-error"],
+)
+def test_an_unusable_answer_is_an_unreachable_edge(edge, setup, match):
+    setup(edge)
+    with pytest.raises(EdgeUnreachable, match=match):
+        kamailio_rpc.remove_binding(rpc_url=edge.url, aor="1001@acme.pbx.test")
+
+
+def test_only_http_urls_are_opened():
+    with pytest.raises(EdgeUnreachable, match="not an HTTP URL"):
+        kamailio_rpc.list_bindings(rpc_url="file:///etc/passwd")
+
+
+# --- the real thing ----------------------------------------------------------------------------
+
+
+def _free_port_pair(first: int = 5200, last: int = 5230) -> tuple[int, int]:
+    """Two free TCP+UDP ports on 127.0.0.1 in the range the tests may use."""
+    free = []
+    for port in range(first, last + 1):
+        try:
+            with (
+                socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp,
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp,
+            ):
+                tcp.bind(("127.0.0.1", port))
+                udp.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        free.append(port)
+        if len(free) == 2:
+            return free[0], free[1]
+    pytest.skip(f"no two free ports in {first}-{last}")
+
+
+@pytest.fixture
+def kamailio(tmp_path):
+    """The shipped kamailio.cfg with JSON-RPC over HTTP on loopback; yields the RPC URL."""
+    binary = shutil.which("kamailio") or "/usr/sbin/kamailio"
+    require_or_skip(Path(binary).exists(), "kamailio is not installed (apt-get install kamailio)")
+    sip_port, rpc_port = _free_port_pair()
+    argv = [
+        binary,
+        "-DD",
+        "-E",
+        "-f",
+        str(KAMAILIO_CFG),
+        "-P",
+        str(tmp_path / "kamailio.pid"),
+        "-Y",
+        str(tmp_path),
+        "-m",
+        "64",
+        "-M",
+        "8",
+        "-A",
+        f"HOTDESK_LISTEN_UDP=udp:127.0.0.1:{sip_port}",
+        "-A",
+        f"HOTDESK_LISTEN_TCP=tcp:127.0.0.1:{sip_port}",
+        "-A",
+        f"HOTDESK_RPC_HTTP_PORT={rpc_port}",
+        "-A",
+        f'HOTDESK_CTL_SOCKET="unix:{tmp_path}/ctl"',
+        "-A",
+        "HOTDESK_CHILDREN=1",
+    ]
+    log = (tmp_path / "kamailio.log").open("w")
+    # Started in the temporary directory, so no hotdesk-local.cfg is picked up from the cwd.
+    process = subprocess.Popen(argv, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{rpc_port}/RPC"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                kamailio_rpc.list_bindings(rpc_url=url, timeout=0.5)
+                break
+            except EdgeUnreachable:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(
+                        "kamailio did not start:\n" + (tmp_path / "kamailio.log").read_text()
+                    )
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.mark.sip
+def test_real_kamailio_lists_and_removes_a_binding(kamailio):
+    assert kamailio_rpc.list_bindings(rpc_url=kamailio) == []
+    # ul.add: table, AoR, contact, expires, q, path, flags, cflags, methods, received
+    kamailio_rpc.call(
+        rpc_url=kamailio,
+        method="ul.add",
+        params=[
+            "location",
+            "1001@acme.pbx.test",
+            "sip:1001@203.0.113.7:5060;transport=udp",
+            300,
+            1.0,
+            ".",
+            0,
+            0,
+            0,
+            "sip:198.51.100.20:40001;transport=udp",
+        ],
+    )
+    kamailio_rpc.call(
+        rpc_url=kamailio,
+        method="ul.add",
+        params=["location", "1002@acme.pbx.test", "sip:1002@203.0.113.8", 600, 1.0, ".", 0, 0, 0],
+    )
+
+    bindings = {b.aor: b for b in kamailio_rpc.list_bindings(rpc_url=kamailio)}
+
+    assert set(bindings) == {"1001@acme.pbx.test", "1002@acme.pbx.test"}
+    first = bindings["1001@acme.pbx.test"]
+    assert first.contact == "sip:1001@203.0.113.7:5060;transport=udp"
+    assert first.received == "sip:198.51.100.20:40001;transport=udp"
+    remaining = first.expires_at - datetime.now(UTC)
+    assert timedelta(seconds=290) < remaining <= timedelta(seconds=300)
+
+    kamailio_rpc.remove_binding(rpc_url=kamailio, aor="1001@acme.pbx.test")
+    kamailio_rpc.remove_binding(rpc_url=kamailio, aor="1001@acme.pbx.test")  # gone already: fine
+
+    assert [b.aor for b in kamailio_rpc.list_bindings(rpc_url=kamailio)] == ["1002@acme.pbx.test"]
+    with pytest.raises(JsonRpcError):
+        kamailio_rpc.call(rpc_url=kamailio, method="ul.rm", params=["no_such_table", "1002@x"])
