@@ -6,6 +6,6 @@ os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-not-for-any-deplo
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 
-from infinity.settings import *  # noqa: E402, F403
+from infinity.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"

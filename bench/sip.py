@@ -1,0 +1,519 @@
+"""Benchmark hot-desk REGISTERs end to end: sipp -> Kamailio -> portal, against a fixed password.
+
+    .venv/bin/python -m bench.sip [--seconds 10] [--concurrency 32] [--refreshes 9]
+
+In one run, on loopback:
+
+- **portal**: Kamailio with the shipped deploy/kamailio/kamailio.cfg, started by
+  `manage.py runsip` (as a developer or the e2e tests start it), asking the portal under
+  gunicorn (deploy/gunicorn.conf.py, as deployed) on a freshly seeded database: PostgreSQL when
+  DATABASE_URL names one, else a temporary SQLite file.
+- **fixed password**: Kamailio with bench/kamailio-fixed.cfg: the same modules and REGISTER
+  flow, with the password in the config and no HTTP at all. The ceiling for the portal path.
+
+Both are driven by the same generated sipp scenarios over UDP, with a fixed number of calls
+in flight (closed loop) for about `--seconds` each (then sipp is told to finish the calls in
+flight: SIGUSR1), after a 2 s warm-up, in three mixes:
+
+- **login**: every call is a new login: REGISTER, 401, REGISTER with digest, 200, new Call-ID.
+  Through the portal each costs a check and a `registered` report (which opens a session).
+- **refresh, challenged**: each call logs in once, then refreshes the same binding
+  `--refreshes` times (same Call-ID, next CSeq), each refresh challenged first (REGISTER, 401,
+  REGISTER with digest, 200), as a handset without credential caching does. One check each.
+- **refresh, cached nonce**: the same, but each refresh re-sends the digest with the cached
+  nonce and the next nonce count: one round trip, as most handsets do. One check each.
+
+Handsets refresh every 500 s (the Infinity default) and log in once a day or so, so real load is
+almost all refreshes, mostly with a cached nonce (the shipped cfg keeps nonces valid longer
+than a binding for that reason): the cached-nonce mix is the realistic one, and even it holds
+more logins than life (1 in 10 REGISTERs). Logins matter as a morning storm.
+
+REGISTER/s counts REGISTERs that ended in 200 (a login or challenged refresh counts once, with
+its 401 round). Latency is from sending the REGISTER with the digest to its 200 (sipp's
+timers: whole milliseconds). A second table gives the CPU time each process tree used per
+REGISTER, which is what decides the ratio on a small machine. Prints Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import os
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.api import SECRET, database, gunicorn
+from registrations.edge_process import die_with_parent, sip_options_ok
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+DOMAIN = "bench.pbx.test"
+PIN = "2468"
+# Loopback ports of this benchmark (the e2e tests use 5160-5184 and 18100-18149).
+PORTAL_EDGE_PORT, FIXED_EDGE_PORT, SIPP_PORT = 5185, 5187, 5188
+PORTAL_PORTS = range(18150, 18200)
+
+_HEADERS = """      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      Max-Forwards: 70
+      From: <sip:[field0]@[field1]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[field0]@[field1]>
+      Call-ID: [call_id]
+      CSeq: [cseq] REGISTER
+      Contact: <sip:[field0]@[local_ip]:[local_port];transport=[transport]>"""
+
+
+def _register(*, auth: bool, rtd: str) -> str:
+    credentials = "\n      [field2]" if auth else ""
+    return f"""  <send retrans="500" {rtd}>
+    <![CDATA[
+      REGISTER sip:[field1] SIP/2.0
+{_HEADERS}{credentials}
+      Expires: 3600
+      User-Agent: hotdesk bench
+      Content-Length: 0
+
+    ]]>
+  </send>
+"""
+
+
+def scenario(refreshes: int, *, cached_nonce: bool) -> str:
+    """A login, then `refreshes` refreshes of the same binding (same Call-ID, next CSeq).
+
+    With `cached_nonce` a refresh re-sends the digest with the last nonce (next nc), as a
+    handset with credential caching does: one round trip. Without, it is challenged first
+    (REGISTER, 401, REGISTER with digest, 200), as a handset without caching is. Timer 1 runs
+    from the login's REGISTER with digest to its 200, timer 2 the same for each refresh.
+    """
+    steps = [
+        _register(auth=False, rtd=""),
+        '  <recv response="401" auth="true" />\n',
+        _register(auth=True, rtd='start_rtd="1"'),
+        '  <recv response="200" rtd="1" />\n',
+    ]
+    for _ in range(refreshes):
+        if not cached_nonce:
+            steps += [_register(auth=False, rtd=""), '  <recv response="401" auth="true" />\n']
+        steps += [
+            _register(auth=True, rtd='start_rtd="2"'),
+            '  <recv response="200" rtd="2" repeat_rtd="true" />\n',
+        ]
+    return (
+        '<?xml version="1.0" encoding="UTF-8" ?>\n<!DOCTYPE scenario SYSTEM "sipp.dtd">\n'
+        f'<scenario name="hotdesk bench, login + {refreshes} refreshes">\n'
+        + "".join(steps)
+        + "</scenario>\n"
+    )
+
+
+@dataclass(frozen=True)
+class Mix:
+    name: str
+    what: str
+    xml: str
+    registers_per_call: int
+
+
+def mixes(refreshes: int) -> list[Mix]:
+    per_call = refreshes + 1
+    return [
+        Mix("login", "new login every call (check + report)", scenario(0, cached_nonce=False), 1),
+        Mix(
+            "refresh, challenged",
+            f"1 login + {refreshes} refreshes, each with a 401 round (check only)",
+            scenario(refreshes, cached_nonce=False),
+            per_call,
+        ),
+        Mix(
+            "refresh, cached nonce",
+            f"1 login + {refreshes} refreshes re-using the nonce (check only)",
+            scenario(refreshes, cached_nonce=True),
+            per_call,
+        ),
+    ]
+
+
+@dataclass
+class Run:
+    target: str
+    mix: str
+    calls: int
+    ok: int
+    failed: int
+    registers: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    # CPU seconds used during the run, by process group (see `cpu_snapshot`).
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.registers / self.seconds if self.seconds else 0.0
+
+
+def sipp(
+    workdir: Path,
+    *,
+    name: str,
+    mix: Mix,
+    target: str,
+    users_csv: Path,
+    seconds: float,
+    concurrency: int,
+    groups: dict[str, int] | None = None,
+) -> Run:
+    """One closed-loop sipp run of about `seconds`, then SIGUSR1: sipp places no new calls and
+    exits once the calls in flight have ended. Bounded by hard timeouts as well."""
+    run_dir = workdir / name
+    run_dir.mkdir()
+    scenario_file = run_dir / "scenario.xml"
+    scenario_file.write_text(mix.xml)
+    stat_file = run_dir / "stat.csv"
+    argv = [
+        "sipp",
+        target,
+        "-sf",
+        str(scenario_file),
+        "-inf",
+        str(users_csv),
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(SIPP_PORT),
+        "-t",
+        "u1",
+        "-m",
+        "100000000",
+        "-l",
+        str(concurrency),
+        "-r",
+        "100000",
+        "-nostdin",
+        "-default_behaviors",
+        "abortunexp",
+        "-recv_timeout",
+        "5000",
+        "-timeout",
+        f"{int(seconds) + 60}s",
+        "-trace_stat",
+        "-stf",
+        str(stat_file),
+        "-fd",
+        "600",
+        "-trace_rtt",
+        "-rtt_freq",
+        "100",
+        "-trace_err",
+        "-error_file",
+        str(run_dir / "errors.log"),
+    ]
+    before = cpu_snapshot(groups or {})
+    with (run_dir / "sipp.out").open("w") as out:
+        process = subprocess.Popen(argv, cwd=run_dir, stdout=out, stderr=out)
+        try:
+            process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGUSR1)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+    after = cpu_snapshot(groups or {})
+    if process.returncode not in (0, 1):
+        raise RuntimeError(
+            f"sipp failed ({process.returncode}): {(run_dir / 'sipp.out').read_text()[-2000:]}"
+        )
+    with stat_file.open() as handle:
+        last = list(csv.DictReader(handle, delimiter=";"))[-1]
+    ok, failed = int(last["SuccessfulCall(C)"]), int(last["FailedCall(C)"])
+    # "2026-11-26<TAB>14:12:40.812756<TAB>1795702360.812756": the epoch is the last field.
+    started, ended = (float(last[key].split()[-1]) for key in ("StartTime", "CurrentTime"))
+    rtds = _rtds(run_dir)
+    return Run(
+        target=name.split("-")[0],
+        mix=mix.name,
+        calls=int(last["OutgoingCall(C)"]),
+        ok=ok,
+        failed=failed,
+        registers=ok * mix.registers_per_call,
+        seconds=ended - started,
+        p50_ms=statistics.median(rtds) if rtds else float("nan"),
+        p99_ms=statistics.quantiles(rtds, n=100)[98] if len(rtds) > 1 else float("nan"),
+        cpu={key: after[key] - before[key] for key in after},
+    )
+
+
+def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far: each group's root pid with all its descendants, and sipp (the
+    finished children of this process)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (ppid, cpu seconds)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                stats[int(entry.name)] = (
+                    int(fields[1]),
+                    (int(fields[11]) + int(fields[12])) / tick,
+                )
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    snapshot = {}
+    for name, root in groups.items():
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            total += stats.get(pid, (0, 0.0))[1]
+            todo += children.get(pid, [])
+        snapshot[name] = total
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    snapshot["sipp"] = usage.ru_utime + usage.ru_stime
+    return snapshot
+
+
+def _rtds(run_dir: Path) -> list[float]:
+    """Every response time sipp recorded (ms), from its -trace_rtt file."""
+    values = []
+    for path in run_dir.glob("*_rtt.csv"):
+        for row in csv.reader(path.open(), delimiter=";"):
+            with contextlib.suppress(ValueError, IndexError):
+                values.append(float(row[1]))
+    return values
+
+
+@contextlib.contextmanager
+def portal_edge(env: dict, workdir: Path, portal_url: str, children: int | None):
+    """Kamailio with the shipped config, started the way developers and the e2e tests do."""
+    log = (workdir / "portal-edge.log").open("wb")
+    argv = [
+        PYTHON,
+        "manage.py",
+        "runsip",
+        "--listen",
+        f"127.0.0.1:{PORTAL_EDGE_PORT}",
+        "--portal-url",
+        portal_url,
+        "--rundir",
+        str(workdir / "portal-edge"),
+        "--flood-density",
+        "65535",
+    ]
+    if children:
+        argv += ["--children", str(children)]
+    process = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=log, stderr=log, preexec_fn=die_with_parent
+    )
+    try:
+        _wait_sip(process, PORTAL_EDGE_PORT, workdir / "portal-edge.log")
+        yield f"127.0.0.1:{PORTAL_EDGE_PORT}", process.pid
+    finally:
+        _stop(process)
+        log.close()
+
+
+@contextlib.contextmanager
+def fixed_edge(workdir: Path, children: int | None):
+    """Kamailio with bench/kamailio-fixed.cfg: the same flow with the password in the file."""
+    rundir = workdir / "fixed-edge"
+    rundir.mkdir(mode=0o700)
+    log = (workdir / "fixed-edge.log").open("wb")
+    argv = [
+        shutil.which("kamailio") or "kamailio",
+        "-DD",
+        "-E",
+        "-f",
+        str(ROOT / "bench/kamailio-fixed.cfg"),
+        "-P",
+        str(rundir / "kamailio.pid"),
+        "-Y",
+        str(rundir),
+        # Far more shared memory than the portal path needs: each transaction holds ~14 KB
+        # for 5 s, and without HTTP this Kamailio runs over 10,000 REGISTER/s (1 GB was too
+        # little: "out of mem", 500 to the phone). Only what is used is touched.
+        "-m",
+        "3072",
+        "-M",
+        "8",
+        "-A",
+        f"BENCH_LISTEN=udp:127.0.0.1:{FIXED_EDGE_PORT}",
+    ]
+    if children:
+        argv += ["-A", f"HOTDESK_CHILDREN={children}"]
+    process = subprocess.Popen(
+        argv,
+        cwd=rundir,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
+    )
+    try:
+        _wait_sip(process, FIXED_EDGE_PORT, workdir / "fixed-edge.log")
+        yield f"127.0.0.1:{FIXED_EDGE_PORT}", process.pid
+    finally:
+        _stop(process)
+        log.close()
+
+
+def _wait_sip(process, port: int, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        if sip_options_ok("127.0.0.1", port, timeout=0.3):
+            return
+        time.sleep(0.1)
+    _stop(process)
+    raise RuntimeError(f"SIP on port {port} did not start:\n{log.read_text()[-3000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def _free_port(ports: range) -> int:
+    for port in ports:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {ports}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="length of each measured run")
+    parser.add_argument("--concurrency", type=int, default=32, help="calls in flight (sipp -l)")
+    parser.add_argument(
+        "--refreshes", type=int, default=9, help="refreshes per login (refresh mix)"
+    )
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--children", type=int, help="Kamailio SIP workers (cfg default: 8)")
+    parser.add_argument("--gunicorn", default="", help="extra gunicorn options, e.g. '-w 3'")
+    args = parser.parse_args()
+    for tool in ("kamailio", "sipp"):
+        if not shutil.which(tool):
+            sys.exit(
+                f"bench.sip needs {tool}: apt-get install kamailio kamailio-utils-modules "
+                "kamailio-json-modules sip-tester (kamailio is in /usr/sbin)"
+            )
+
+    base_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    load_before = os.getloadavg()
+    runs: list[Run] = []
+    with (
+        database(base_env) as (env, engine),
+        tempfile.TemporaryDirectory(prefix="hotdesk-bench-sip-") as tmp,
+    ):
+        workdir = Path(tmp)
+        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [PYTHON, "-m", "bench.seed", str(args.users), SECRET], cwd=ROOT, env=env, check=True
+        )
+        users_csv = workdir / "users.csv"
+        users_csv.write_text(
+            "SEQUENTIAL\n"
+            + "".join(
+                f"{n:04d};{DOMAIN};[authentication username={n:04d} password={PIN}]\n"
+                for n in range(args.users)
+            )
+        )
+        port = _free_port(PORTAL_PORTS)
+        with (
+            gunicorn(env, port, args.gunicorn.split()) as portal_process,
+            portal_edge(env, workdir, f"http://127.0.0.1:{port}", args.children) as portal,
+            fixed_edge(workdir, args.children) as fixed,
+        ):
+            targets = {
+                "fixed": (fixed[0], {"kamailio": fixed[1]}),
+                "portal": (portal[0], {"kamailio": portal[1], "portal": portal_process.pid}),
+            }
+            for index, mix in enumerate(mixes(args.refreshes)):
+                for name, (target, groups) in targets.items():
+                    common = {
+                        "mix": mix,
+                        "target": target,
+                        "users_csv": users_csv,
+                        "concurrency": args.concurrency,
+                        "groups": groups,
+                    }
+                    # Warm-up: gunicorn workers, kept-alive connections, the location table.
+                    sipp(workdir, name=f"{name}-{index}-warmup", seconds=2, **common)
+                    runs.append(
+                        sipp(workdir, name=f"{name}-{index}", seconds=args.seconds, **common)
+                    )
+    load_after = os.getloadavg()
+    _report(runs, args=args, engine=engine, load=(load_before, load_after))
+
+
+def _report(runs: list[Run], *, args, engine: str, load) -> None:
+    print(
+        f"\n{engine}, {args.users} users, gunicorn deploy/gunicorn.conf.py {args.gunicorn}".rstrip()
+        + f"; sipp UDP, {args.concurrency} calls in flight; Kamailio children "
+        f"{args.children or 'cfg default (8)'}; {os.cpu_count()} cores; load average "
+        f"{load[0][0]:.2f} before, {load[1][0]:.2f} after\n"
+    )
+    print("| mix | Kamailio | calls | REGISTERs | REGISTER/s | failed calls | p50 ms | p99 ms |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for r in runs:
+        label = "shipped cfg + portal" if r.target == "portal" else "password in cfg"
+        print(
+            f"| {r.mix} | {label} | {r.calls} | {r.registers} | {r.rate:,.0f} | {r.failed} | "
+            f"{r.p50_ms:.1f} | {r.p99_ms:.1f} |"
+        )
+    print(
+        "\nCPU per REGISTER, in ms (user + system time of each process tree during the run):"
+        "\n\n| mix | Kamailio | Kamailio | portal (gunicorn) | sipp |"
+        "\n|---|---|---:|---:|---:|"
+    )
+    for r in runs:
+        label = "shipped cfg + portal" if r.target == "portal" else "password in cfg"
+        per = {k: 1000 * v / r.registers if r.registers else 0.0 for k, v in r.cpu.items()}
+        portal_cpu = f"{per['portal']:.3f}" if "portal" in per else "-"
+        print(
+            f"| {r.mix} | {label} | {per.get('kamailio', 0):.3f} | {portal_cpu} | "
+            f"{per.get('sipp', 0):.3f} |"
+        )
+    print()
+    for mix in dict.fromkeys(r.mix for r in runs):
+        fixed = next(r for r in runs if r.mix == mix and r.target == "fixed")
+        portal = next(r for r in runs if r.mix == mix and r.target == "portal")
+        ratio = portal.rate / fixed.rate if fixed.rate else 0.0
+        verdict = "met" if ratio >= 0.25 and portal.failed == 0 else "NOT met"
+        print(
+            f"- {mix}: portal / fixed password = {ratio:.0%} "
+            f"(target >= 25% with zero failed calls: {verdict})"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+import contextlib
+import tempfile
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from registrations import edge_process
+
+
+class Command(BaseCommand):
+    help = (
+        "Run Kamailio in the foreground with deploy/kamailio/kamailio.cfg on UDP and TCP at "
+        "--listen, asking the portal at --portal-url; stops it on Ctrl-C or SIGTERM."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--listen", required=True, help="SIP address, e.g. 127.0.0.1:5070")
+        parser.add_argument("--portal-url", required=True, help="e.g. http://127.0.0.1:8000")
+        parser.add_argument(
+            "--rpc-port", type=int, help="JSON-RPC over HTTP on 127.0.0.1 (default: SIP port + 1)"
+        )
+        parser.add_argument(
+            "--rundir", type=Path, help="Run directory (default: a new temporary one)"
+        )
+        parser.add_argument(
+            "--flood-density",
+            type=int,
+            help="Requests per 2 s from one address before pike blocks it; at most 65535 "
+            "(load tests from one address)",
+        )
+        parser.add_argument("--children", type=int, help="SIP worker processes")
+
+    def handle(self, *args, listen, portal_url, rpc_port, rundir, **options):
+        with contextlib.ExitStack() as cleanup:
+            if rundir is None:
+                rundir = Path(
+                    cleanup.enter_context(tempfile.TemporaryDirectory(prefix="hotdesk-runsip-"))
+                )
+            try:
+                config = edge_process.make_config(
+                    listen=listen,
+                    portal_url=portal_url,
+                    rpc_port=rpc_port,
+                    rundir=rundir,
+                    flood_density=options["flood_density"],
+                    children=options["children"],
+                )
+                edge_process.find_kamailio()
+                status = edge_process.run_foreground(config)
+            except edge_process.EdgeError as error:
+                raise CommandError(str(error)) from None
+        if status:
+            raise CommandError(f"kamailio exited with status {status}.", returncode=status)

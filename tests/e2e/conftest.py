@@ -1,0 +1,364 @@
+"""Fixtures for the end-to-end tests: the real portal, real Kamailio, real sipp, on loopback.
+
+Started once per session, in this order:
+
+- `e2e_database`: a database of its own (pytest-django's test database lives in this process's
+  transaction and no other process can see it): a new PostgreSQL database when DATABASE_URL
+  names PostgreSQL, else a temporary SQLite file. `manage.py migrate` and `tests.e2e.seed` run
+  in subprocesses; the tests read it back with `records.PortalRecords` (plain SQL).
+- `portal`: gunicorn with deploy/gunicorn.conf.py, as deployed, on a free loopback port.
+- `edge`: `manage.py runsip` (the shipped kamailio.cfg, the command developers run) on
+  127.0.0.1:5160, asking the portal directly.
+- `slow_edge`: a second `runsip` on 127.0.0.1:5162 whose portal is `PortalProxy`, which passes
+  every request on to the same gunicorn but can delay checks or stop answering.
+
+Everything is bounded by timeouts and stopped at the end of the session; Kamailio and gunicorn
+also get SIGTERM from the kernel if this process dies (PR_SET_PDEATHSIG).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from registrations.edge_process import die_with_parent, sip_options_ok
+from tests.conftest import require_or_skip
+
+from .portal_proxy import PortalProxy
+from .records import PortalRecords
+from .sipp_runner import Sipp
+
+ROOT = Path(__file__).resolve().parents[2]
+INSTALL_HINT = (
+    "install them with `apt-get install kamailio kamailio-utils-modules kamailio-json-modules "
+    "sip-tester`"
+)
+EDGE_PORT, SLOW_EDGE_PORT = 5160, 5162  # each also takes the next port for its JSON-RPC
+PORTAL_PORTS, PROXY_PORTS = range(18100, 18125), range(18125, 18150)  # bench: 18150-18199
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class Edge:
+    """One running Kamailio (through `manage.py runsip`)."""
+
+    host: str
+    port: int
+    process: subprocess.Popen
+    rundir: Path
+    log_path: Path
+
+    @property
+    def target(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://127.0.0.1:{self.port + 1}/RPC"
+
+    @property
+    def credential_name(self) -> str:
+        return f"runsip-{self.port}"
+
+    def rpc(self, method: str, *params):
+        request = urllib.request.Request(  # noqa: S310 - a loopback http:// URL we built
+            self.rpc_url,
+            data=json.dumps(
+                {"jsonrpc": "2.0", "method": method, "params": list(params), "id": 1}
+            ).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
+            return json.load(answer)
+
+    def bindings(self) -> dict[str, list[str]]:
+        """Kamailio's location table: AoR -> contact URIs, read over JSON-RPC (`ul.dump`)."""
+        result = self.rpc("ul.dump").get("result") or {}
+        found: dict[str, list[str]] = {}
+        for domain in result.get("Domains", []):
+            for record in domain.get("Domain", {}).get("AoRs", []):
+                info = record.get("Info", {})
+                found[info.get("AoR", "")] = [
+                    contact.get("Contact", {}).get("Address", "")
+                    for contact in info.get("Contacts", [])
+                ]
+        return found
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture(scope="session")
+def e2e_env() -> dict[str, str]:
+    """The environment every subprocess starts from, with kamailio and sipp on PATH."""
+    path = os.environ.get("PATH", "/usr/bin:/bin")
+    for extra in ("/usr/sbin", "/sbin"):
+        if extra not in path.split(":"):
+            path += ":" + extra
+    missing = [tool for tool in ("kamailio", "sipp") if shutil.which(tool, path=path) is None]
+    require_or_skip(not missing, f"{' and '.join(missing)} not found; {INSTALL_HINT}")
+    module_dirs = glob.glob("/usr/lib/*/kamailio/modules") + glob.glob("/usr/lib*/kamailio/modules")
+    modules = [
+        module
+        for module in ("http_client.so", "json.so", "jsonrpcs.so", "xhttp.so")
+        if not any(Path(directory, module).exists() for directory in module_dirs)
+    ]
+    require_or_skip(not modules, f"Kamailio modules {', '.join(modules)} missing; {INSTALL_HINT}")
+    env = {key: os.environ[key] for key in ("HOME", "LANG", "TMPDIR") if key in os.environ}
+    if os.environ.get("CACHE_URL"):
+        env["CACHE_URL"] = os.environ["CACHE_URL"]
+    return {
+        **env,
+        "PATH": path,
+        "PYTHONUNBUFFERED": "1",
+        "DJANGO_SETTINGS_MODULE": "infinity.settings",
+        "SECRET_KEY": "e2e-only-secret-key-not-for-any-deployment",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+        # Check entries are written at once, so a test can read them right after the call
+        # (deployed, they are batched for up to 0.5 s; see registrations/checklog.py).
+        "HOTDESK_CHECK_LOG_MAX_DELAY": "0",
+    }
+
+
+@pytest.fixture(scope="session")
+def e2e_workdir() -> Path:
+    # Short paths: Kamailio's ctl socket path must fit in a unix socket address (108 bytes).
+    path = Path(tempfile.mkdtemp(prefix="hotdesk-e2e-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def e2e_database(e2e_env, e2e_workdir):
+    """(environment with its DATABASE_URL, PortalRecords) for a migrated and seeded database."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        parts = urlsplit(url)
+        name = f"hotdesk_e2e_{os.getpid()}"
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        database_url = urlunsplit(parts._replace(path=f"/{name}"))
+        records = PortalRecords(postgres_url=database_url)
+    else:
+        admin = name = None
+        path = e2e_workdir / "portal.sqlite3"
+        database_url = f"sqlite:///{path}"
+        records = PortalRecords(sqlite_path=str(path))
+    env = {**e2e_env, "DATABASE_URL": database_url}
+    try:
+        for argv in (["manage.py", "migrate", "--no-input", "-v0"], ["-m", "tests.e2e.seed"]):
+            done = subprocess.run(
+                [sys.executable, *argv],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+                check=False,
+            )
+            assert done.returncode == 0, f"{argv} failed:\n{done.stderr[-3000:]}"
+        yield env, records
+    finally:
+        if name:
+            import psycopg
+
+            with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def records(e2e_database) -> PortalRecords:
+    return e2e_database[1]
+
+
+@pytest.fixture(scope="session")
+def portal(e2e_database, e2e_workdir):
+    """The portal under gunicorn (deploy/gunicorn.conf.py); yields its base URL."""
+    env, _ = e2e_database
+    port = _free_port(PORTAL_PORTS)
+    log_path = e2e_workdir / "gunicorn.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(ROOT / "deploy/gunicorn.conf.py"),
+                "-b",
+                f"127.0.0.1:{port}",
+                "infinity.wsgi",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until(
+            lambda: _http_status(f"{url}/api/sip/v1/register/check") == 401,
+            process,
+            what=f"gunicorn on {url}",
+            log_path=log_path,
+        )
+        yield url
+    finally:
+        _stop(process, timeout=15)
+
+
+@pytest.fixture(scope="session")
+def portal_proxy(portal):
+    proxy = PortalProxy(port=_free_port(PROXY_PORTS), upstream_port=urlsplit(portal).port)
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def edge(e2e_database, e2e_workdir, portal):
+    yield from _runsip(e2e_database[0], e2e_workdir, port=EDGE_PORT, portal_url=portal)
+
+
+@pytest.fixture(scope="session")
+def slow_edge(e2e_database, e2e_workdir, portal_proxy):
+    yield from _runsip(
+        e2e_database[0], e2e_workdir, port=SLOW_EDGE_PORT, portal_url=portal_proxy.url
+    )
+
+
+@pytest.fixture(scope="session")
+def sipp(e2e_workdir) -> Sipp:
+    return Sipp(e2e_workdir / "sipp")
+
+
+def _runsip(env: dict, workdir: Path, *, port: int, portal_url: str):
+    rundir = workdir / f"edge-{port}"
+    log_path = workdir / f"edge-{port}.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "runsip",
+                "--listen",
+                f"127.0.0.1:{port}",
+                "--portal-url",
+                portal_url,
+                "--rundir",
+                str(rundir),
+                # sipp and the tests all send from 127.0.0.1: keep pike from dropping them.
+                "--flood-density",
+                "65535",
+                "--children",
+                "4",
+            ],
+            cwd=ROOT,
+            env={**env, "LOG_LEVEL": "INFO"},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            preexec_fn=die_with_parent,
+        )
+    edge = Edge(host="127.0.0.1", port=port, process=process, rundir=rundir, log_path=log_path)
+    try:
+        _wait_until(
+            lambda: sip_options_ok("127.0.0.1", port, timeout=0.5),
+            process,
+            what=f"runsip on 127.0.0.1:{port}",
+            log_path=log_path,
+        )
+        yield edge
+    finally:
+        kamailio_pid = _read_pid(rundir / "kamailio.pid")
+        _stop(process, timeout=20)
+        if kamailio_pid and _alive(kamailio_pid):
+            # runsip did not stop its Kamailio: end it (and its children) by its group id.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(kamailio_pid, signal.SIGKILL)
+
+
+def _wait_until(ready, process: subprocess.Popen, *, what: str, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        if ready():
+            return
+        time.sleep(0.1)
+    _stop(process, timeout=10)
+    log = log_path.read_text(errors="replace")[-4000:]
+    pytest.fail(f"{what} did not start (exit {process.returncode}):\n{log}")
+
+
+def _stop(process: subprocess.Popen, *, timeout: float) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def _http_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - loopback URL
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def _free_port(ports: range) -> int:
+    for port in ports:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {ports}")
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,83 @@
+"""Reading what the portal recorded, straight from the end-to-end tests' own database.
+
+The portal under test runs in other processes (gunicorn) on a database pytest-django does not
+manage, so the tests read it with plain SQL on a connection of their own. Table and column
+names are Django's defaults for the registrations, users and installs models.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class PortalRecords:
+    def __init__(self, *, sqlite_path: str | None = None, postgres_url: str | None = None) -> None:
+        self.sqlite_path = sqlite_path
+        self.postgres_url = postgres_url
+
+    def rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        if self.sqlite_path:
+            with sqlite3.connect(self.sqlite_path, timeout=10) as conn:
+                cursor = conn.execute(sql.replace("%s", "?"), params)
+                names = [c[0] for c in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        import psycopg
+        from psycopg.rows import dict_row
+
+        with psycopg.connect(
+            self.postgres_url, autocommit=True, row_factory=dict_row, connect_timeout=10
+        ) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def sessions(self, extension: str, domain: str) -> list[dict[str, Any]]:
+        """Every hot-desk session of one user, oldest first."""
+        return self.rows(
+            "SELECT s.* FROM registrations_hotdesksession s"
+            " JOIN users_pbxuser u ON u.id = s.pbx_user_id"
+            " JOIN installs_install i ON i.id = u.install_id"
+            " WHERE u.extension = %s AND i.sip_domain = %s ORDER BY s.id",
+            (extension, domain),
+        )
+
+    def open_sessions(self, extension: str, domain: str) -> list[dict[str, Any]]:
+        return [s for s in self.sessions(extension, domain) if s["ended_at"] is None]
+
+    def lockout(self, extension: str, domain: str) -> dict[str, Any] | None:
+        found = self.rows(
+            "SELECT l.* FROM registrations_lockout l"
+            " JOIN users_pbxuser u ON u.id = l.pbx_user_id"
+            " JOIN installs_install i ON i.id = u.install_id"
+            " WHERE u.extension = %s AND i.sip_domain = %s",
+            (extension, domain),
+        )
+        return found[0] if found else None
+
+    def failures(self, extension: str, domain: str) -> int:
+        lockout = self.lockout(extension, domain)
+        return lockout["consecutive_failures"] if lockout else 0
+
+    def log(self, call_id: str, kind: str | None = None) -> list[dict[str, Any]]:
+        """Registration log entries of one Call-ID (checks and reports), oldest first."""
+        sql = "SELECT * FROM registrations_registrationlogentry WHERE call_id = %s"
+        params: tuple = (call_id,)
+        if kind:
+            sql += " AND kind = %s"
+            params += (kind,)
+        return self.rows(sql + " ORDER BY id", params)
+
+
+def eventually(read: Callable[[], Any], *, until: Callable[[Any], bool], timeout: float = 3.0):
+    """Poll `read()` until `until(value)` holds or `timeout` passes; returns the last value.
+
+    The SIP edge reports to the portal after it has answered the phone, so what the portal
+    recorded can trail sipp's final answer by a few milliseconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if until(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)

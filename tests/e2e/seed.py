@@ -1,0 +1,92 @@
+"""The data the end-to-end tests register against, and the code that loads it.
+
+`python -m tests.e2e.seed` (with DATABASE_URL set) loads it into a freshly migrated database
+through the same services the portal's commands use. The tables below are plain data, so the
+tests import them without Django. Every test has its own extensions: the database is shared by
+the whole session, and a lockout or session left by one test must not decide another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PIN = "2468"
+WRONG_PIN = "1357"
+ACME = "acme.pbx.test"  # trusts 127.0.0.1/32 only: 127.0.0.2 is an untrusted source
+OTHER = "other.pbx.test"  # trusts all of 127.0.0.0/8
+OTHER_PIN = "8642"
+
+
+@dataclass(frozen=True)
+class Seat:
+    extension: str
+    domain: str = ACME
+    pin: str | None = PIN
+    hot_desk: bool = True
+
+
+SEATS = {
+    "login_udp": Seat("2001"),
+    "login_tcp": Seat("2002"),
+    "wrong_pin_udp": Seat("2011"),
+    "wrong_pin_tcp": Seat("2012"),
+    "wrong_pin_slow": Seat("2013"),
+    "no_access": Seat("2020", hot_desk=False),
+    "untrusted": Seat("2030"),
+    "noauth": Seat("2040"),
+    "mismatch_owner": Seat("2050"),
+    "mismatch_target": Seat("2051"),
+    "logout": Seat("2060"),
+    "logout_all": Seat("2061"),
+    "lockout": Seat("2070"),
+    "portal_down": Seat("2080"),
+    "portal_slow": Seat("2081"),
+    "two_handsets": Seat("2090"),
+    "refresh": Seat("2100"),
+    "forced_logout": Seat("2110"),
+    "twin_acme": Seat("3001", domain=ACME),
+    "twin_other": Seat("3001", domain=OTHER, pin=OTHER_PIN),
+}
+TRUSTED = {ACME: "127.0.0.1/32", OTHER: "127.0.0.0/8"}
+
+
+def load() -> None:
+    from accounts.models import Account
+    from audit.trail import Actor
+    from installs.models import Install
+    from trustedips import services as ranges
+    from trustedips.validators import parse_network
+    from users import services as users
+    from users.models import PbxUser
+
+    actor = Actor.for_command("e2e-seed")
+    installs = {}
+    for domain, network in TRUSTED.items():
+        account = Account.objects.create(name=f"Customer of {domain}")
+        installs[domain] = Install.objects.create(
+            account=account, name=domain.split(".")[0].title(), sip_domain=domain
+        )
+        ranges.add_range(
+            install=installs[domain],
+            network=parse_network(network),
+            description="end-to-end tests",
+            actor=actor,
+        )
+    for name, seat in SEATS.items():
+        users.save_user(
+            user=PbxUser(
+                install=installs[seat.domain],
+                extension=seat.extension,
+                name=name,
+                hot_desk_access=seat.hot_desk,
+            ),
+            pin=seat.pin,
+            actor=actor,
+        )
+
+
+if __name__ == "__main__":
+    import django
+
+    django.setup()
+    load()
