@@ -60,6 +60,8 @@ class EdgeConfig:
     flood_density: int | None = None
     children: int | None = None
     shm_mb: int = 256
+    # HOTDESK_REFRESH_CACHE_SECONDS (0: every REGISTER asks the portal); None: the cfg's default.
+    refresh_cache_seconds: int | None = None
 
     @property
     def credential_name(self) -> str:
@@ -129,6 +131,7 @@ def make_config(
     flood_density: int | None = None,
     children: int | None = None,
     shm_mb: int = 256,
+    refresh_cache_seconds: int | None = None,
 ) -> EdgeConfig:
     """Check every option before anything is created or started."""
     host, port = parse_listen(listen)
@@ -142,6 +145,12 @@ def make_config(
         raise EdgeError(f"--flood-density {flood_density}: must be between 1 and 65535.")
     if children is not None and not 1 <= children <= 64:
         raise EdgeError(f"--children {children}: must be between 1 and 64.")
+    if not 64 <= shm_mb <= 8192:
+        raise EdgeError(f"--shm-mb {shm_mb}: must be between 64 and 8192.")
+    if refresh_cache_seconds is not None and not 0 <= refresh_cache_seconds <= 86400:
+        raise EdgeError(
+            f"--refresh-cache-seconds {refresh_cache_seconds}: must be between 0 and 86400."
+        )
     if '"' in str(rundir) or any(c.isspace() for c in str(rundir)):
         raise EdgeError(f"--rundir {rundir}: must not contain quotes or spaces.")
     return EdgeConfig(
@@ -153,6 +162,7 @@ def make_config(
         flood_density=flood_density,
         children=children,
         shm_mb=shm_mb,
+        refresh_cache_seconds=refresh_cache_seconds,
     )
 
 
@@ -209,6 +219,8 @@ def kamailio_argv(config: EdgeConfig, *, kamailio: str) -> list[str]:
         defines.append(f"HOTDESK_FLOOD_DENSITY={int(config.flood_density)}")
     if config.children is not None:
         defines.append(f"HOTDESK_CHILDREN={int(config.children)}")
+    if config.refresh_cache_seconds is not None:
+        defines.append(f"HOTDESK_REFRESH_CACHE_SECONDS={int(config.refresh_cache_seconds)}")
     argv = [
         kamailio,
         "-DD",

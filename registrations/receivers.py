@@ -1,10 +1,24 @@
-"""Reactions to administrators' changes to PBX users, so they take effect at once."""
+"""Reactions to administrators' changes to PBX users and trusted ranges, so they take effect
+at once.
+
+Every change that would make the portal deny a handset's next refresh logs the user out here,
+which removes the binding on the SIP edges (`ul.rm`): the shipped Kamailio config
+authenticates refreshes of a live binding without asking the portal (for up to
+HOTDESK_REFRESH_CACHE_SECONDS), so removing the binding is what revokes.
+
+A lockout after wrong PINs does not log anyone out, on purpose: the wrong guesses may come
+from another desk, and a guesser must not be able to throw the real user off their phone.
+The lockout refuses new logins (and portal-validated refreshes); the live binding stays.
+"""
 
 from django.dispatch import receiver
 
+from trustedips.signals import range_removed
 from users.signals import access_revoked, pin_changed
 
 from . import lockouts, sessions
+from .models import HotDeskSession
+from .policy import is_trusted, normalise_source
 
 
 @receiver(pin_changed)
@@ -25,3 +39,23 @@ def log_out_on_new_pin(sender, user, actor, **kwargs) -> None:
 def end_sessions_on_revocation(sender, user, actor, **kwargs) -> None:
     # Sent for a removed user too, before the row (and its sessions) are deleted.
     sessions.log_out_user(pbx_user=user, actor=actor, why="access revoked")
+
+
+@receiver(range_removed)
+def log_out_sessions_no_longer_trusted(sender, install, network, actor, **kwargs) -> None:
+    # The removed range is gone already (same transaction): a session whose source address no
+    # remaining range of the install covers would now be refused at its next check.
+    remaining = [r.ip_network for r in install.trusted_ranges.all()]
+    live = (
+        HotDeskSession.objects.filter(install=install, ended_at__isnull=True)
+        .select_related("pbx_user__install")
+        .order_by("pk")
+    )
+    users = {}
+    for session in live:
+        # The decision's own rules (e.g. an IPv4-mapped IPv6 address counts as IPv4).
+        source = normalise_source(session.source_ip)
+        if source is None or not is_trusted(source, remaining):
+            users.setdefault(session.pbx_user_id, session.pbx_user)
+    for user in users.values():
+        sessions.log_out_user(pbx_user=user, actor=actor, why=f"trusted range {network} removed")

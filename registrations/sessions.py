@@ -2,14 +2,18 @@
 
 Kamailio 5.6 reports no event when a binding simply runs out, so a session whose expiry has
 passed without a refresh is closed as "expired" here, when it is next looked at. Nor does the
-shipped config report a refresh of an unchanged binding (it is no news), so the last refresh
-and the current expiry are brought in from Kamailio's location table (`refresh_from_bindings`)
-or, where that cannot be read, from the registration log (`refresh_from_checks`) before
-anything is expired.
+shipped config report a refresh of an unchanged binding (it is no news), and most refreshes
+never reach the portal at all (Kamailio authenticates them with the HA1 of the login, see
+deploy/kamailio/README.md), so the last refresh and the current expiry are brought in from
+Kamailio's location table (`refresh_from_bindings`) or, where that cannot be read, from the
+portal-validated refreshes in the registration log (`refresh_from_checks`, which misses the
+cached ones) before anything is expired.
 
 An administrator can end a session at once (`force_logout`); revoking Hot Desk Access,
-removing the user or setting a new PIN does the same for all of that user's sessions
-(`log_out_user`, called by `receivers`).
+removing the user, setting or clearing the PIN, or removing the trusted range a session came
+from does the same for all of that user's sessions (`log_out_user`, called by `receivers`).
+Removing the binding is what revokes: the edge authenticates refreshes of a live binding by
+itself.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from audit.models import Action
 from audit.trail import Actor, record
 
 from .models import TrustedRange
+from .signals import range_removed
 from .validators import Network
 
 
@@ -32,6 +33,10 @@ def add_range(*, install, network: Network, description: str, actor: Actor) -> T
 
 
 def remove_range(*, trusted: TrustedRange, actor: Actor) -> None:
+    """Remove a range; live sessions from addresses it alone trusted end with it (receivers
+    of `signals.range_removed`), all or nothing."""
+    install, network = trusted.install, trusted.network
     with transaction.atomic():
-        record(actor=actor, action=Action.RANGE_REMOVED, install=trusted.install, obj=trusted)
+        record(actor=actor, action=Action.RANGE_REMOVED, install=install, obj=trusted)
         trusted.delete()
+        range_removed.send(sender=TrustedRange, install=install, network=network, actor=actor)

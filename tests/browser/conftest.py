@@ -45,7 +45,10 @@ def pytest_collection_modifyitems(config, items):
     # the first browser test on), the main thread has an event loop marked as running, so every
     # later ORM call in that thread needs DJANGO_ALLOW_ASYNC_UNSAFE (see `browser`). Last, no
     # other test ever runs beside the loop or with Django's async-safety check switched off.
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    # Only this folder's tests share that browser: a browser test elsewhere (tests/e2e) starts
+    # and stops its own Playwright, which must happen before this session-long one starts.
+    here = Path(__file__).parent
+    items.sort(key=lambda item: here in Path(item.path).parents)
 
 
 @pytest.fixture(scope="session")

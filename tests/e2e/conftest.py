@@ -11,6 +11,8 @@ Started once per session, in this order:
   127.0.0.1:5160, asking the portal directly.
 - `slow_edge`: a second `runsip` on 127.0.0.1:5162 whose portal is `PortalProxy`, which passes
   every request on to the same gunicorn but can delay checks or stop answering.
+- `short_cache_edge`: a third `runsip` on SIP_BASE + 4 whose refresh cache entries live
+  SHORT_CACHE_SECONDS.
 
 Everything is bounded by timeouts and stopped at the end of the session; Kamailio and gunicorn
 also get SIGTERM from the kernel if this process dies (PR_SET_PDEATHSIG).
@@ -48,8 +50,18 @@ INSTALL_HINT = (
     "install them with `apt-get install kamailio kamailio-utils-modules kamailio-json-modules "
     "sip-tester`"
 )
-EDGE_PORT, SLOW_EDGE_PORT = 5160, 5162  # each also takes the next port for its JSON-RPC
-PORTAL_PORTS, PROXY_PORTS = range(18100, 18125), range(18125, 18150)  # bench: 18150-18199
+# Loopback ports: SIP 5160-5184 and HTTP 18100-18149 (bench: 5185-5188, 18150-18199). Runs
+# that share a host with another run move them with HOTDESK_E2E_SIP_PORTS (first of 25 SIP
+# ports) and HOTDESK_E2E_HTTP_PORTS (first of 50 HTTP ports).
+SIP_BASE = int(os.environ.get("HOTDESK_E2E_SIP_PORTS", "5160"))
+HTTP_BASE = int(os.environ.get("HOTDESK_E2E_HTTP_PORTS", "18100"))
+# Each edge also takes the next port for its JSON-RPC. test_runsip.py uses SIP_BASE + 6 to + 8,
+# the dashboard browser test SIP_BASE + 9, sipp's clients SIP_BASE + 10 to + 24.
+EDGE_PORT, SLOW_EDGE_PORT, SHORT_CACHE_EDGE_PORT = SIP_BASE, SIP_BASE + 2, SIP_BASE + 4
+# Long enough that a loaded machine's sipp runs fit well inside it, short enough to wait out.
+SHORT_CACHE_SECONDS = 6
+PORTAL_PORTS = range(HTTP_BASE, HTTP_BASE + 25)
+PROXY_PORTS = range(HTTP_BASE + 25, HTTP_BASE + 50)
 START_TIMEOUT = 60.0
 
 
@@ -257,7 +269,19 @@ def sipp(e2e_workdir) -> Sipp:
     return Sipp(e2e_workdir / "sipp")
 
 
-def _runsip(env: dict, workdir: Path, *, port: int, portal_url: str):
+@pytest.fixture(scope="session")
+def short_cache_edge(e2e_database, e2e_workdir, portal):
+    """A third runsip whose refresh cache entries live SHORT_CACHE_SECONDS."""
+    yield from _runsip(
+        e2e_database[0],
+        e2e_workdir,
+        port=SHORT_CACHE_EDGE_PORT,
+        portal_url=portal,
+        extra=["--refresh-cache-seconds", str(SHORT_CACHE_SECONDS)],
+    )
+
+
+def _runsip(env: dict, workdir: Path, *, port: int, portal_url: str, extra=()):
     rundir = workdir / f"edge-{port}"
     log_path = workdir / f"edge-{port}.log"
     with log_path.open("ab") as log:
@@ -277,6 +301,7 @@ def _runsip(env: dict, workdir: Path, *, port: int, portal_url: str):
                 "65535",
                 "--children",
                 "4",
+                *extra,
             ],
             cwd=ROOT,
             env={**env, "LOG_LEVEL": "INFO"},

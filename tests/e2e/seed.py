@@ -44,6 +44,13 @@ SEATS = {
     "two_handsets": Seat("2090"),
     "refresh": Seat("2100"),
     "forced_logout": Seat("2110"),
+    "cached_refresh": Seat("2120"),
+    "revoked_refresh": Seat("2121"),
+    "cached_wrong_pin": Seat("2122"),
+    "moved_ip_refresh": Seat("2123"),
+    "outage_refresh": Seat("2124"),
+    "outage_login": Seat("2125"),
+    "cache_expiry": Seat("2126"),
     "twin_acme": Seat("3001", domain=ACME),
     "twin_other": Seat("3001", domain=OTHER, pin=OTHER_PIN),
 }

@@ -8,6 +8,7 @@ expected answers. Every run is bounded: sipp's own timeouts plus a subprocess ti
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import socket
 import subprocess
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SCENARIOS = Path(__file__).resolve().parent / "sipp"
-# Local ports for sipp in the e2e tests (the bench uses others).
-CLIENT_PORTS = range(5170, 5185)
+# Local ports for sipp in the e2e tests (the bench uses others; see conftest for the override).
+_SIP_BASE = int(os.environ.get("HOTDESK_E2E_SIP_PORTS", "5160"))
+CLIENT_PORTS = range(_SIP_BASE + 10, _SIP_BASE + 25)
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,15 @@ class Sipp:
         source_ip: str = "127.0.0.1",
         local_port: int | None = None,
         timeout: float = 30,
+        call_id: str | None = None,
+        base_cseq: int | None = None,
     ) -> SippRun:
-        """Run `scenario` once per phone, one call at a time, from source_ip:local_port."""
+        """Run `scenario` once per phone, one call at a time, from source_ip:local_port.
+
+        `call_id` (a fixed Call-ID, no `%`) with a higher `base_cseq` makes this run the
+        refresh of a binding an earlier run made, as a handset does after a restart of its
+        digest state: the same Call-ID, the next CSeq, a new challenge.
+        """
         run = self.workdir / f"run{next(self._runs):03d}-{Path(scenario).stem}"
         run.mkdir(parents=True)
         inf = run / "phones.csv"
@@ -138,6 +147,11 @@ class Sipp:
             "-error_file",
             str(run / "errors.log"),
         ]
+        if call_id is not None:
+            assert "%" not in call_id, call_id
+            argv += ["-cid_str", call_id]
+        if base_cseq is not None:
+            argv += ["-base_cseq", str(base_cseq)]
         done = subprocess.run(
             argv, cwd=run, capture_output=True, text=True, timeout=timeout + 10, check=False
         )

@@ -16,10 +16,11 @@ import pytest
 from registrations import edge_process
 from registrations.edge_process import EdgeError, parse_listen, parse_portal_url, sip_options_ok
 
-from .conftest import ROOT, _alive, _read_pid
+from .conftest import ROOT, SIP_BASE, _alive, _read_pid
 
-RUNSIP_PORT = 5164  # and 5165 for its JSON-RPC
-BUSY_PORT = 5166
+# Clear of the session's edges (SIP_BASE .. SIP_BASE + 5) and sipp's client ports (+10 ..).
+RUNSIP_PORT = SIP_BASE + 6  # and + 7 for its JSON-RPC
+BUSY_PORT = SIP_BASE + 8
 
 
 class Runsip:
@@ -109,6 +110,21 @@ def test_flood_density_pike_cannot_hold_is_refused(tmp_path, density):
             rundir=tmp_path,
             flood_density=density,
         )
+
+
+def test_refresh_cache_seconds_are_passed_as_a_define_and_bounded(tmp_path):
+    common = {"listen": "127.0.0.1:5070", "portal_url": "http://127.0.0.1:8000", "rundir": tmp_path}
+    default = edge_process.kamailio_argv(
+        edge_process.make_config(**common), kamailio="/usr/sbin/kamailio"
+    )
+    assert not any(arg.startswith("HOTDESK_REFRESH_CACHE_SECONDS") for arg in default)
+    off = edge_process.make_config(**common, refresh_cache_seconds=0)
+    assert "HOTDESK_REFRESH_CACHE_SECONDS=0" in edge_process.kamailio_argv(
+        off, kamailio="/usr/sbin/kamailio"
+    )
+    for bad in (-1, 86401):
+        with pytest.raises(EdgeError, match="--refresh-cache-seconds"):
+            edge_process.make_config(**common, refresh_cache_seconds=bad)
 
 
 def test_portal_url_loses_its_trailing_slash():

@@ -29,6 +29,18 @@ class Command(BaseCommand):
             "(load tests from one address)",
         )
         parser.add_argument("--children", type=int, help="SIP worker processes")
+        parser.add_argument(
+            "--shm-mb",
+            type=int,
+            default=256,
+            help="Kamailio shared memory in MB (-m); each REGISTER holds ~14 KB for 5 s",
+        )
+        parser.add_argument(
+            "--refresh-cache-seconds",
+            type=int,
+            help="HOTDESK_REFRESH_CACHE_SECONDS: how long Kamailio authenticates refreshes of a "
+            "portal-validated binding by itself (0: every REGISTER asks the portal)",
+        )
 
     def handle(self, *args, listen, portal_url, rpc_port, rundir, **options):
         with contextlib.ExitStack() as cleanup:
@@ -44,6 +56,8 @@ class Command(BaseCommand):
                     rundir=rundir,
                     flood_density=options["flood_density"],
                     children=options["children"],
+                    refresh_cache_seconds=options["refresh_cache_seconds"],
+                    shm_mb=options["shm_mb"],
                 )
                 edge_process.find_kamailio()
                 status = edge_process.run_foreground(config)
