@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from trustedips.models import TrustedRange
@@ -11,6 +14,8 @@ from . import checklog, lockouts, sessions
 from .evaluation import Evaluation, find_user, trusted_networks
 from .models import EventKind, RegistrationLogEntry
 from .policy import Reason, is_trusted, normalise_source
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def log_check(*, evaluation: Evaluation, params: dict, edge: str) -> None:
@@ -85,12 +90,17 @@ def _apply(*, kind: str, pbx_user, params: dict, now) -> None:
 
 
 def _mark_ranges_used(*, install, source, now) -> None:
-    used = [
-        trusted.pk
-        for trusted in TrustedRange.objects.filter(install=install)
-        if trusted.ip_network.version == source.version and source in trusted.ip_network
-    ]
-    TrustedRange.objects.filter(pk__in=used).update(last_used_at=now)
+    """Stamp "last used" on the ranges a login came from, at most once a minute each.
+
+    The ranges come parsed from the check's cache, and a range stamped less than a minute ago
+    is left alone, so a morning login storm costs one small UPDATE per login, mostly a no-op.
+    """
+    networks = trusted_networks(install.pk, install.trusted_ranges_version)
+    used = [n.with_prefixlen for n in networks if n.version == source.version and source in n]
+    if used:
+        TrustedRange.objects.filter(install=install, network__in=used).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+        ).update(last_used_at=now)
 
 
 def _request_fields(params: dict) -> dict:

@@ -7,7 +7,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from registrations.models import EventKind, HotDeskSession, Lockout, RegistrationLogEntry
-from tests.factories import PbxUserFactory
+from tests.factories import PbxUserFactory, TrustedRangeFactory
 
 from .helpers import TRUSTED_IP, UNTRUSTED_IP, event_params, post_form, report
 
@@ -164,3 +164,33 @@ def test_sessions_of_two_users_are_independent(edge_client, install, hot_desk_us
 
     assert HotDeskSession.objects.get(pbx_user=hot_desk_user).ended_at is None
     assert HotDeskSession.objects.get(pbx_user__extension="1002").end_reason == "logged_out"
+
+
+def test_a_login_stamps_last_used_on_the_range_it_came_from_only(
+    edge_client, hot_desk_user, trusted_range
+):
+    elsewhere = TrustedRangeFactory(install=hot_desk_user.install, network="198.51.100.0/24")
+
+    report(edge_client, "registered", callid="stamp@203.0.113.7", cseq="2")
+
+    trusted_range.refresh_from_db()
+    elsewhere.refresh_from_db()
+    assert trusted_range.last_used_at is not None
+    assert elsewhere.last_used_at is None
+
+
+def test_last_used_is_restamped_at_most_once_a_minute(edge_client, hot_desk_user, trusted_range):
+    report(edge_client, "registered", callid="first@203.0.113.7", cseq="2")
+    trusted_range.refresh_from_db()
+    first = trusted_range.last_used_at
+
+    report(edge_client, "registered", callid="second@203.0.113.7", cseq="2")
+    trusted_range.refresh_from_db()
+    assert trusted_range.last_used_at == first
+
+    type(trusted_range).objects.filter(pk=trusted_range.pk).update(
+        last_used_at=first - timedelta(minutes=2)
+    )
+    report(edge_client, "registered", callid="third@203.0.113.7", cseq="2")
+    trusted_range.refresh_from_db()
+    assert trusted_range.last_used_at > first
