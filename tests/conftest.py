@@ -4,8 +4,9 @@ import base64
 import os
 
 import pytest
+from django.core.cache import cache
 
-from registrations import edge_auth, evaluation
+from registrations import edge_auth, edges, evaluation
 from tests.factories import (
     AccountFactory,
     InstallFactory,
@@ -32,11 +33,22 @@ def require_or_skip(available: bool, reason: str) -> None:
 def _fresh_process_caches():
     # Per-process caches must not carry one test's credentials or ranges into the next: test
     # transactions roll back, and with them SQLite's id sequence, so ids get reused.
-    edge_auth.forget_cached()
-    evaluation.forget_cached_networks()
+    # The cache holds the edges' location tables (registrations.edges).
+    for reset in (
+        edge_auth.forget_cached,
+        evaluation.forget_cached_networks,
+        edges.forget_down_edges,
+        cache.clear,
+    ):
+        reset()
     yield
-    edge_auth.forget_cached()
-    evaluation.forget_cached_networks()
+    for reset in (
+        edge_auth.forget_cached,
+        evaluation.forget_cached_networks,
+        edges.forget_down_edges,
+        cache.clear,
+    ):
+        reset()
 
 
 @pytest.fixture

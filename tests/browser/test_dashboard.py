@@ -9,10 +9,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
-from registrations import edges
 from registrations.models import HotDeskSession, SessionEnd
 from tests.factories import HotDeskSessionFactory, PbxUserFactory, SipCredentialFactory
 from tests.registrations.kamailio_standin import StandInServer
@@ -30,12 +28,10 @@ DESK_PHONE = "sip:1001@203.0.113.7:5060;transport=udp"
 
 @pytest.fixture
 def edge(transactional_db):
-    cache.clear()
-    edges._down_until.clear()
+    # Process caches (location tables, edges marked down) are reset by tests/conftest.py.
     with StandInServer() as standin:
         SipCredentialFactory(name="edge-1", rpc_url=standin.url)
         yield standin
-    cache.clear()
 
 
 def log_in_and_open_dashboard(page, user, install) -> None:

@@ -207,8 +207,19 @@ def records(e2e_database) -> PortalRecords:
 
 @pytest.fixture(scope="session")
 def portal(e2e_database, e2e_workdir):
-    """The portal under gunicorn (deploy/gunicorn.conf.py); yields its base URL."""
+    """The portal under gunicorn (deploy/gunicorn.conf.py), as deployed; yields its base URL."""
     env, _ = e2e_database
+    # As the README's production steps do: with DEBUG off, pages need collected static files.
+    collected = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert collected.returncode == 0, collected.stderr[-3000:]
     port = _free_port(PORTAL_PORTS)
     log_path = e2e_workdir / "gunicorn.log"
     with log_path.open("ab") as log:

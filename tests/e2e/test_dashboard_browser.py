@@ -5,11 +5,7 @@ through `manage.py runsip`'s Kamailio; the session appears without a page reload
 ends it as "forced" and Kamailio's location table (JSON-RPC) no longer holds the binding.
 Screenshots land in test-output/screenshots/e2e-dashboard-*.png to look at.
 
-The dashboard is served by a gunicorn of its own (deploy/gunicorn.conf.py, the same
-environment and database as the `portal` fixture) started after `manage.py collectstatic`,
-as deployed: with DEBUG off the portal needs the collected static files (the manifest for
-`{% static %}`, and WhiteNoise only serves files it found when the worker started), which
-the session's `portal` does not collect. Kamailio keeps asking the session's `portal`.
+The dashboard is the session's `portal` (gunicorn as deployed, static files collected).
 """
 
 from __future__ import annotations
@@ -25,10 +21,9 @@ from pathlib import Path
 import pytest
 
 from registrations import kamailio_rpc
-from registrations.edge_process import die_with_parent
 from tests.conftest import require_or_skip
 
-from .conftest import HTTP_BASE, ROOT, _free_port, _http_status, _stop, _wait_until
+from .conftest import ROOT
 from .records import eventually
 from .seed import ACME
 from .sipp_runner import Phone
@@ -62,8 +57,6 @@ AOR = f"{EXTENSION}@{ACME}"
 # Outside the sipp client ports the other e2e tests cycle through (SIP base + 10..24) and
 # the ports of the edges and of test_runsip (base + 0..6).
 SIPP_PORT = int(os.environ.get("HOTDESK_E2E_SIP_PORTS", "5160")) + 9
-# The last of the proxy's HTTP ports: the session starts at most one proxy, from the first.
-DASHBOARD_PORTS = range(HTTP_BASE + 49, HTTP_BASE + 40, -1)
 
 
 def require_browser() -> None:
@@ -87,46 +80,10 @@ def manage(env: dict, *argv: str, stdin: str | None = None) -> str:
 
 
 @pytest.fixture(scope="module")
-def dashboard_portal(e2e_database, e2e_workdir, portal):
-    """A second gunicorn on the e2e database, with collected static files; yields its URL."""
-    require_browser()  # before starting anything
-    env, _ = e2e_database
-    manage(env, "collectstatic", "--no-input", "-v0")
-    port = _free_port(DASHBOARD_PORTS)
-    log_path = e2e_workdir / "gunicorn-dashboard.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                str(ROOT / "deploy/gunicorn.conf.py"),
-                "-b",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "infinity.wsgi",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until(
-            lambda: _http_status(f"{url}/login/") == 200,
-            process,
-            what=f"gunicorn on {url}",
-            log_path=log_path,
-        )
-        yield url
-    finally:
-        _stop(process, timeout=15)
+def dashboard_portal(portal):
+    """The session's portal (its pages are served: the fixture collects static files)."""
+    require_browser()  # before anything else starts
+    return portal
 
 
 @pytest.fixture

@@ -19,6 +19,11 @@ from urllib.parse import urlsplit
 import environ
 import pytest
 
+from tests.factories import HotDeskSessionFactory, SipCredentialFactory
+
+from .helpers import AOR, DESK_PHONE
+from .kamailio_standin import StandInServer
+
 PROJECT = Path(__file__).resolve().parents[2]
 DEPLOYED_PIN = "2468"
 
@@ -142,3 +147,18 @@ def deployment(tmp_path_factory):
         )
     finally:
         database.drop()
+
+
+@pytest.fixture
+def edge(db):
+    """SIP edge edge-1 whose RPC URL is a running stand-in for Kamailio's JSON-RPC."""
+    with StandInServer() as standin:
+        SipCredentialFactory(name="edge-1", rpc_url=standin.url)
+        yield standin
+
+
+@pytest.fixture
+def live(hot_desk_user, edge):
+    """1001 Ann Smith logged in from 203.0.113.7 on a desk phone, and registered on edge-1."""
+    edge.add(AOR, DESK_PHONE, expires=500)
+    return HotDeskSessionFactory(pbx_user=hot_desk_user, contact=DESK_PHONE)

@@ -69,3 +69,8 @@ def report(client, kind: str, /, **overrides):
 
 def users_tab(install) -> str:
     return reverse("users:list", kwargs={"install_pk": install.pk})
+
+
+# Ann Smith's desk phone, as the SIP edge stores its binding.
+AOR = "1001@acme.pbx.test"
+DESK_PHONE = "sip:1001@203.0.113.7:5060;transport=udp"

@@ -8,49 +8,20 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent
 from audit.trail import Actor
-from registrations import edges
 from registrations.models import EventKind, HotDeskSession, RegistrationLogEntry, SessionEnd
 from tests.factories import HotDeskSessionFactory, PbxUserFactory, SipCredentialFactory
 from users import services
 
-from .kamailio_standin import StandInServer, closed_port_url
+from .helpers import AOR, DESK_PHONE
+from .kamailio_standin import closed_port_url
 
 pytestmark = pytest.mark.django_db
-
-AOR = "1001@acme.pbx.test"
-DESK_PHONE = "sip:1001@203.0.113.7:5060;transport=udp"
-
-
-@pytest.fixture(autouse=True)
-def _forget_edges():
-    # Read location tables are cached and failed edges remembered, per process.
-    cache.clear()
-    edges._down_until.clear()
-    yield
-    cache.clear()
-    edges._down_until.clear()
-
-
-@pytest.fixture
-def edge(db):
-    """SIP edge edge-1 whose RPC URL is a running stand-in for Kamailio."""
-    with StandInServer() as standin:
-        SipCredentialFactory(name="edge-1", rpc_url=standin.url)
-        yield standin
-
-
-@pytest.fixture
-def live(hot_desk_user, edge):
-    """1001 Ann Smith logged in on a desk phone, and registered on edge-1."""
-    edge.add(AOR, DESK_PHONE, expires=500)
-    return HotDeskSessionFactory(pbx_user=hot_desk_user, contact=DESK_PHONE)
 
 
 def dashboard_url(install) -> str:

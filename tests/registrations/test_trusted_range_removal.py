@@ -6,51 +6,22 @@ portal, so a session from an address that no remaining range covers must lose it
 """
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 
 from audit.models import Action, AuditEvent
 from audit.trail import Actor
-from registrations import edges
 from registrations.models import HotDeskSession, SessionEnd
 from tests.factories import (
     HotDeskSessionFactory,
     PbxUserFactory,
-    SipCredentialFactory,
     TrustedRangeFactory,
 )
 from trustedips import services
 
-from .kamailio_standin import StandInServer
+from .helpers import AOR
 
 pytestmark = pytest.mark.django_db
-
-AOR = "1001@acme.pbx.test"
-DESK_PHONE = "sip:1001@203.0.113.7:5060;transport=udp"
-
-
-@pytest.fixture(autouse=True)
-def _forget_edges():
-    cache.clear()
-    edges._down_until.clear()
-    yield
-    cache.clear()
-    edges._down_until.clear()
-
-
-@pytest.fixture
-def edge(db):
-    with StandInServer() as standin:
-        SipCredentialFactory(name="edge-1", rpc_url=standin.url)
-        yield standin
-
-
-@pytest.fixture
-def live(hot_desk_user, edge):
-    """1001 logged in from 203.0.113.7 (inside the install's 203.0.113.0/24), bound on edge-1."""
-    edge.add(AOR, DESK_PHONE, expires=500)
-    return HotDeskSessionFactory(pbx_user=hot_desk_user, contact=DESK_PHONE)
 
 
 def remove(trusted, actor_label="alice"):
