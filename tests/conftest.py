@@ -2,6 +2,9 @@
 
 import base64
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -18,6 +21,25 @@ from tests.factories import (
 
 EDGE_SECRET = "edge-secret-for-tests-0123456789abcdefghij"
 GOOD_PIN = "2468"
+
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(
+    env: dict, *args: str, stdin: str = "", timeout: float = 180
+) -> subprocess.CompletedProcess:
+    """`manage.py ARGS` as a real process with exactly `env`, for exit codes and stderr."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def require_or_skip(available: bool, reason: str) -> None:
@@ -141,12 +163,8 @@ def manage_py(tmp_path_factory):
     once per session; `manage_py.database` is its path, for reading back what was written.
     Give each test its own SIP domain: the file is shared by the whole session.
     """
-    import subprocess
-    import sys
-    from pathlib import Path
     from types import SimpleNamespace
 
-    project = Path(__file__).resolve().parent.parent
     database = tmp_path_factory.mktemp("manage_py") / "db.sqlite3"
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -158,16 +176,7 @@ def manage_py(tmp_path_factory):
     }
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=project,
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return run_manage(env, *args, stdin=stdin, timeout=120)
 
     migrated = run("migrate", "--no-input")
     assert migrated.returncode == 0, migrated.stderr

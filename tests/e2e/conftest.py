@@ -39,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from registrations.edge_process import die_with_parent, sip_options_ok
-from tests.conftest import require_or_skip
+from tests.conftest import require_or_skip, run_manage
 
 from .portal_proxy import PortalProxy
 from .records import PortalRecords
@@ -210,15 +210,7 @@ def portal(e2e_database, e2e_workdir):
     """The portal under gunicorn (deploy/gunicorn.conf.py), as deployed; yields its base URL."""
     env, _ = e2e_database
     # As the README's production steps do: with DEBUG off, pages need collected static files.
-    collected = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    collected = run_manage(env, "collectstatic", "--no-input", "-v0", timeout=120)
     assert collected.returncode == 0, collected.stderr[-3000:]
     port = _free_port(PORTAL_PORTS)
     log_path = e2e_workdir / "gunicorn.log"

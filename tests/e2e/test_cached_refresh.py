@@ -12,14 +12,14 @@ challenged again (a new nonce), as a handset that keeps no digest state does.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 
-from .conftest import ROOT, SHORT_CACHE_SECONDS
+from tests.conftest import run_manage
+
+from .conftest import SHORT_CACHE_SECONDS
 from .records import eventually
 from .seed import SEATS, WRONG_PIN
 from .test_registration import phone
@@ -68,15 +68,7 @@ def refresh(sipp, edge, seat_name: str, scenario: str, *, call_id: str, pin=None
 
 def portal_shell(env: dict, code: str) -> None:
     """Run `code` in the portal's Django (as an administrator's change would)."""
-    done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_manage(env, "shell", "-c", code, timeout=60)
     assert done.returncode == 0, done.stderr[-3000:]
 
 

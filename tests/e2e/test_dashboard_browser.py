@@ -13,15 +13,13 @@ from __future__ import annotations
 import os
 import re
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from registrations import kamailio_rpc
-from tests.conftest import require_or_skip
+from tests.conftest import require_or_skip, run_manage
 
 from .conftest import ROOT
 from .records import eventually
@@ -64,17 +62,8 @@ def require_browser() -> None:
     require_or_skip(os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is missing; {BROWSER_HINT}")
 
 
-def manage(env: dict, *argv: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *argv],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def manage(env: dict, *argv: str, stdin: str = "") -> str:
+    done = run_manage(env, *argv, stdin=stdin, timeout=120)
     assert done.returncode == 0, f"manage.py {argv} failed:\n{done.stdout}\n{done.stderr[-3000:]}"
     return done.stdout
 

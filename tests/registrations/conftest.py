@@ -9,8 +9,6 @@ as in CI, else a temporary SQLite file) and sets it up the way an operator would
 
 import os
 import sqlite3
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,6 +17,7 @@ from urllib.parse import urlsplit
 import environ
 import pytest
 
+from tests.conftest import run_manage
 from tests.factories import HotDeskSessionFactory, SipCredentialFactory
 
 from .helpers import AOR, DESK_PHONE
@@ -26,19 +25,6 @@ from .kamailio_standin import StandInServer
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEPLOYED_PIN = "2468"
-
-
-def _run_manage(env: dict, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 class _SqliteDatabase:
@@ -134,13 +120,13 @@ def deployment(tmp_path_factory):
             for extension in ("1001", "1002", "1003")
         ]
         for args, stdin in steps:
-            done = _run_manage(env, *args, stdin=stdin)
+            done = run_manage(env, *args, stdin=stdin)
             assert done.returncode == 0, (args, done.stdout, done.stderr)
-        created = _run_manage(env, "create_sip_credential", "--name", "edge-1")
+        created = run_manage(env, "create_sip_credential", "--name", "edge-1")
         assert created.returncode == 0, created.stderr
         yield SimpleNamespace(
             env=env,
-            manage=lambda *args, stdin="": _run_manage(env, *args, stdin=stdin),
+            manage=lambda *args, stdin="": run_manage(env, *args, stdin=stdin),
             query=database.query,
             edge_secret=created.stdout.strip().splitlines()[-1],
             engine="postgresql" if isinstance(database, _PostgresDatabase) else "sqlite",
