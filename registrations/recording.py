@@ -104,14 +104,15 @@ def _mark_ranges_used(*, install, source, now) -> None:
 
 
 def _request_fields(params: dict) -> dict:
+    """Log columns from parameters that `api_forms` has already bounded and normalised."""
     return {
-        "domain": params.get("domain", "")[:253],
-        "extension": params.get("user", "")[:64],
-        "source_ip": params.get("ip", "")[:64],
-        "source_port": params.get("port"),
-        "proto": params.get("proto") or "",
-        "user_agent": (params.get("ua") or "")[:255],
-        "expires": params.get("expires"),
-        "call_id": (params.get("callid") or "")[:255],
-        "cseq": params.get("cseq"),
+        "domain": params["domain"],
+        "extension": params["user"],
+        "source_ip": params["ip"],
+        "source_port": params["port"],
+        "proto": params["proto"],
+        "user_agent": params["ua"],
+        "expires": params["expires"],
+        "call_id": params["callid"],
+        "cseq": params.get("cseq"),  # reports only
     }
