@@ -20,7 +20,8 @@ in flight (closed loop) for about `--seconds` each (then sipp is told to finish 
 flight: SIGUSR1), after a 2 s warm-up, in three mixes:
 
 - **login**: every call is a new login: REGISTER, 401, REGISTER with digest, 200, new Call-ID.
-  Through the portal each costs a check and a `registered` report (which opens a session).
+  Through the portal each costs a check; its `registered` report (which opens a session)
+  reaches the portal in a batch with the others (deploy/kamailio/README.md).
 - **refresh, challenged**: each call logs in once, then refreshes the same binding
   `--refreshes` times (same Call-ID, next CSeq), each refresh challenged first (REGISTER, 401,
   REGISTER with digest, 200), as a handset without credential caching does. No portal call
@@ -135,7 +136,12 @@ class Mix:
 def mixes(refreshes: int) -> list[Mix]:
     per_call = refreshes + 1
     return [
-        Mix("login", "new login every call (check + report)", scenario(0, cached_nonce=False), 1),
+        Mix(
+            "login",
+            "new login every call (check + batched report)",
+            scenario(0, cached_nonce=False),
+            1,
+        ),
         Mix(
             "refresh, challenged",
             f"1 login + {refreshes} refreshes, each with a 401 round (check only)",

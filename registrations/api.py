@@ -7,13 +7,20 @@ which protects browser sessions and does not apply here.
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from . import recording
-from .api_forms import BadParams, is_deregistration, parse_check, parse_event
+from .api_forms import (
+    BadParams,
+    is_deregistration,
+    parse_check,
+    parse_event,
+    parse_session_batch,
+)
 from .edge_auth import authenticate
 from .evaluation import evaluate
 
@@ -79,3 +86,23 @@ class EventView(EdgeAPIView):
             return _bad_request(error)
         recorded = recording.handle_report(params=params, edge=self.edge)
         return JsonResponse({"ok": True, "duplicate": not recorded})
+
+
+class EventBatchView(EdgeAPIView):
+    """POST register/events: `registered`/`unregistered` reports, one form per line.
+
+    How the shipped Kamailio config reports sessions: queued in shared memory and sent by one
+    timer process every 100 ms, so a login storm costs the portal one request per batch.
+    """
+
+    def post(self, request: HttpRequest):
+        try:
+            reports = parse_session_batch(request.body)
+        except RequestDataTooBig:
+            return _bad_request(BadParams("body: too large"))
+        except BadParams as error:
+            return _bad_request(error)
+        recorded = recording.record_session_reports(reports=reports, edge=self.edge)
+        return JsonResponse(
+            {"ok": True, "recorded": recorded, "duplicates": len(reports) - recorded}
+        )

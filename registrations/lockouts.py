@@ -7,6 +7,7 @@ a transaction, so two failures reported at the same moment by two portal process
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -81,9 +82,9 @@ def record_failure(*, pbx_user, source_ip: str, now: datetime | None = None) -> 
     return lockout
 
 
-def record_success(*, pbx_user) -> None:
-    """A right PIN ends the run of wrong ones (but not an active lock)."""
-    Lockout.objects.filter(pbx_user=pbx_user, consecutive_failures__gt=0).update(
+def record_successes(pbx_user_ids: Iterable[int]) -> None:
+    """A right PIN ends each user's run of wrong ones (but not an active lock)."""
+    Lockout.objects.filter(pbx_user_id__in=pbx_user_ids, consecutive_failures__gt=0).update(
         consecutive_failures=0, window_failures=0, window_started_at=None
     )
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from installs.models import Install
 from trustedips.models import TrustedRange
+from users.models import PbxUser
 
 from . import checklog, lockouts, sessions
 from .evaluation import Evaluation, find_user, trusted_networks
@@ -16,6 +20,9 @@ from .models import EventKind, RegistrationLogEntry
 from .policy import Reason, is_trusted, normalise_source
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A batch is read again and retried when another process changed the same users or logged the
+# same report between our reads and our writes; three tries are plenty for that race.
+_ATTEMPTS = 3
 
 
 def log_check(*, evaluation: Evaluation, params: dict, edge: str) -> None:
@@ -35,70 +42,171 @@ def log_check(*, evaluation: Evaluation, params: dict, edge: str) -> None:
 def handle_report(*, params: dict, edge: str) -> bool:
     """Record one outcome report and act on it; False when it was a duplicate (no effect).
 
-    A retransmitted report (same Call-ID, CSeq and event) hits the log's unique constraint and
-    is ignored as a whole, so a wrong PIN is never counted twice.
+    A retransmitted report (same Call-ID, CSeq and event) is ignored as a whole, so a wrong
+    PIN is never counted twice.
     """
-    kind = params["event"]
+    if params["event"] != EventKind.AUTH_FAILED:
+        return record_session_reports(reports=[params], edge=edge) == 1
     install, pbx_user = find_user(domain=params["domain"], extension=params["user"])
-    reason = Reason.WRONG_PIN if kind == EventKind.AUTH_FAILED else Reason.OK
     now = timezone.now()
     try:
         with transaction.atomic():
             RegistrationLogEntry.objects.create(
                 install=install,
-                kind=kind,
-                allowed=kind != EventKind.AUTH_FAILED,
-                reason=reason.value,
+                kind=EventKind.AUTH_FAILED,
+                allowed=False,
+                reason=Reason.WRONG_PIN.value,
                 edge=edge,
-                contact=params.get("contact") or "",
+                contact=params["contact"],
                 **_request_fields(params),
             )
-            if pbx_user is not None:
-                _apply(kind=kind, pbx_user=pbx_user, params=params, now=now)
+            # Only a guess from inside a trusted network counts: nobody outside one can lock
+            # a user out (the edge never asks for a digest check from elsewhere anyway).
+            if pbx_user is not None and _is_trusted_source(
+                params["ip"], pbx_user.install_id, pbx_user.install.trusted_ranges_version
+            ):
+                lockouts.record_failure(pbx_user=pbx_user, source_ip=params["ip"], now=now)
     except IntegrityError:
         return False
     return True
 
 
-def _apply(*, kind: str, pbx_user, params: dict, now) -> None:
-    source = normalise_source(params["ip"])
-    trusted = source is not None and is_trusted(
-        source, trusted_networks(pbx_user.install_id, pbx_user.install.trusted_ranges_version)
-    )
-    if kind == EventKind.AUTH_FAILED:
-        # Only a guess from inside a trusted network counts: nobody outside one can lock a
-        # user out (the edge never asks for a digest check from elsewhere anyway).
-        if trusted:
-            lockouts.record_failure(pbx_user=pbx_user, source_ip=params["ip"], now=now)
-    elif kind == EventKind.REGISTERED:
-        lockouts.record_success(pbx_user=pbx_user)
-        sessions.registered(
-            pbx_user=pbx_user,
-            contact=params.get("contact") or "",
-            call_id=params["callid"],
-            source_ip=params["ip"],
-            source_port=params.get("port"),
-            proto=params.get("proto") or "",
-            user_agent=params.get("ua") or "",
-            expires=params.get("expires") or pbx_user.install.registration_expiry,
-            now=now,
+def record_session_reports(*, reports: Sequence[dict], edge: str) -> int:
+    """Record `registered` and `unregistered` reports, in order; returns how many were new.
+
+    The SIP edge queues these and sends them in batches, so this is written per batch: a
+    handful of queries and one transaction however many reports it holds. Each report is
+    logged, and for a known user a registration ends the run of wrong PINs, stamps the trusted
+    range it came from and opens or refreshes the session (`sessions.apply_reports`); a
+    de-registration closes it. A report already in the log (same Call-ID, CSeq and event) is a
+    duplicate and changes nothing.
+    """
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _record_session_reports(reports, edge=edge, now=timezone.now())
+        except IntegrityError:
+            if attempt == _ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+class _User(NamedTuple):
+    pk: int
+    install_id: int
+    ranges_version: int
+    registration_expiry: int
+
+
+def _record_session_reports(reports: Sequence[dict], *, edge: str, now: datetime) -> int:
+    fresh = _not_logged_yet(reports)
+    if not fresh:
+        return 0
+    users = _users(fresh)
+    installs = _install_ids({p["domain"] for p in fresh if (p["domain"], p["user"]) not in users})
+    entries, edge_reports = [], []
+    for params in fresh:
+        user = users.get((params["domain"], params["user"]))
+        entries.append(
+            RegistrationLogEntry(
+                created_at=now,
+                install_id=user.install_id if user else installs.get(params["domain"]),
+                kind=params["event"],
+                allowed=True,
+                reason=Reason.OK.value,
+                edge=edge,
+                contact=params["contact"],
+                **_request_fields(params),
+            )
         )
-        if source is not None:
-            _mark_ranges_used(install=pbx_user.install, source=source, now=now)
-    elif kind == EventKind.UNREGISTERED:
-        sessions.unregistered(pbx_user=pbx_user, now=now)
+        if user is not None:
+            edge_reports.append(
+                sessions.EdgeReport(
+                    pbx_user_id=user.pk,
+                    install_id=user.install_id,
+                    registered=params["event"] == EventKind.REGISTERED,
+                    contact=params["contact"],
+                    call_id=params["callid"],
+                    source_ip=params["ip"],
+                    source_port=params["port"],
+                    proto=params["proto"],
+                    user_agent=params["ua"],
+                    expires=params["expires"] or user.registration_expiry,
+                )
+            )
+    RegistrationLogEntry.objects.bulk_create(entries)
+    logins = [report for report in edge_reports if report.registered]
+    if logins:
+        lockouts.record_successes({report.pbx_user_id for report in logins})
+        _mark_ranges_used(logins, users=users.values(), now=now)
+    sessions.apply_reports(edge_reports, now=now)
+    return len(fresh)
 
 
-def _mark_ranges_used(*, install, source, now) -> None:
-    """Stamp "last used" on the ranges a login came from, at most once a minute each.
+def _not_logged_yet(reports: Sequence[dict]) -> list[dict]:
+    """The reports that are neither in the log already nor repeated earlier in `reports`."""
+    seen = set(
+        RegistrationLogEntry.objects.filter(call_id__in={p["callid"] for p in reports})
+        .exclude(kind=EventKind.CHECK)  # as `reglog_report_once`, whose index this uses
+        .order_by()
+        .values_list("call_id", "cseq", "kind")
+    )
+    fresh = []
+    for params in reports:
+        key = (params["callid"], params["cseq"], params["event"])
+        if key not in seen:
+            seen.add(key)
+            fresh.append(params)
+    return fresh
+
+
+def _users(reports: Sequence[dict]) -> dict[tuple[str, str], _User]:
+    """The reported users that exist, by (domain, extension), in one query."""
+    rows = PbxUser.objects.filter(
+        install__sip_domain__in={p["domain"] for p in reports},
+        extension__in={p["user"] for p in reports},
+    ).values_list(
+        "install__sip_domain",
+        "extension",
+        "pk",
+        "install_id",
+        "install__trusted_ranges_version",
+        "install__registration_expiry",
+    )
+    return {(domain, extension): _User(*rest) for domain, extension, *rest in rows}
+
+
+def _install_ids(domains: set[str]) -> dict[str, int]:
+    if not domains:
+        return {}
+    return dict(Install.objects.filter(sip_domain__in=domains).values_list("sip_domain", "pk"))
+
+
+def _is_trusted_source(ip: str, install_id: int, ranges_version: int) -> bool:
+    source = normalise_source(ip)
+    return source is not None and is_trusted(source, trusted_networks(install_id, ranges_version))
+
+
+def _mark_ranges_used(
+    logins: Iterable[sessions.EdgeReport], *, users: Iterable[_User], now: datetime
+) -> None:
+    """Stamp "last used" on the ranges logins came from, at most once a minute each.
 
     The ranges come parsed from the check's cache, and a range stamped less than a minute ago
-    is left alone, so a morning login storm costs one small UPDATE per login, mostly a no-op.
+    is left alone, so a morning login storm costs one small UPDATE per install and batch,
+    mostly a no-op.
     """
-    networks = trusted_networks(install.pk, install.trusted_ranges_version)
-    used = [n.with_prefixlen for n in networks if n.version == source.version and source in n]
-    if used:
-        TrustedRange.objects.filter(install=install, network__in=used).filter(
+    versions = {user.install_id: user.ranges_version for user in users}
+    used: dict[int, set[str]] = {}
+    for login in logins:
+        source = normalise_source(login.source_ip)
+        if source is None:
+            continue
+        for network in trusted_networks(login.install_id, versions[login.install_id]):
+            if network.version == source.version and source in network:
+                used.setdefault(login.install_id, set()).add(network.with_prefixlen)
+    for install_id, networks in used.items():
+        TrustedRange.objects.filter(install_id=install_id, network__in=networks).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
         ).update(last_used_at=now)
 

@@ -18,12 +18,13 @@ itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from audit.models import Action
@@ -61,6 +62,110 @@ def expire_stale(*, now: datetime | None = None, install=None) -> int:
     return count
 
 
+@dataclass(frozen=True)
+class EdgeReport:
+    """A `registered` or `unregistered` report of the SIP edge about one known user."""
+
+    pbx_user_id: int
+    install_id: int
+    registered: bool  # False: the handset de-registered
+    contact: str = ""
+    call_id: str = ""
+    source_ip: str = ""
+    source_port: int | None = None
+    proto: str = ""
+    user_agent: str = ""
+    expires: int = 0
+
+
+def apply_reports(
+    reports: Sequence[EdgeReport], *, now: datetime | None = None
+) -> dict[int, HotDeskSession | None]:
+    """Open, refresh and close sessions for edge reports, in their order, with a few queries.
+
+    A registration from the handset of the open session refreshes it; from another handset
+    (another Contact) it replaces it, as Kamailio's single-contact save does, and the old
+    session ends as "moved"; a session past its expiry ends as "expired" at that moment. A
+    de-registration ends the open session as "logged out". Returns each reported user's open
+    session afterwards (None: none).
+
+    The SIP edge sends these reports in batches (one per 100 ms), so the cost here is per
+    batch, not per report: one locking read of the users' open sessions, then at most one
+    statement per kind of change. A session opened meanwhile by another process for one of
+    these users makes the final INSERT fail on `one_open_session` (IntegrityError), and the
+    whole transaction rolls back for the caller to retry.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        open_by_user: dict[int, HotDeskSession | None] = {
+            session.pbx_user_id: session
+            for session in HotDeskSession.objects.select_for_update()
+            .filter(pbx_user_id__in={r.pbx_user_id for r in reports}, ended_at__isnull=True)
+            .order_by("pk")  # one locking order for every process: no deadlock
+        }
+        ended: dict[str, list[int]] = {reason: [] for reason in SessionEnd.values}
+        refreshed: dict[int, HotDeskSession] = {}
+        opened: list[HotDeskSession] = []
+
+        def close(session: HotDeskSession, *, reason: str) -> None:
+            when = session.expires_at if reason == SessionEnd.EXPIRED else now
+            if session.pk is None:  # opened earlier in this batch: inserted already closed
+                session.ended_at, session.end_reason = when, reason
+            else:
+                ended[reason].append(session.pk)
+
+        for report in reports:
+            current = open_by_user.get(report.pbx_user_id)
+            if current is not None and current.expires_at <= now:
+                close(current, reason=SessionEnd.EXPIRED)
+                current = None
+            if not report.registered:
+                if current is not None:
+                    close(current, reason=SessionEnd.LOGGED_OUT)
+                open_by_user[report.pbx_user_id] = None
+                continue
+            expires_at = now + timedelta(seconds=report.expires)
+            if current is not None and current.contact == report.contact:
+                current.call_id = report.call_id
+                current.refreshed_at, current.expires_at = now, expires_at
+                current.source_ip, current.source_port = report.source_ip, report.source_port
+                if current.pk is not None:
+                    refreshed[current.pk] = current
+                continue
+            if current is not None:
+                close(current, reason=SessionEnd.MOVED)
+            session = HotDeskSession(
+                install_id=report.install_id,
+                pbx_user_id=report.pbx_user_id,
+                contact=report.contact,
+                call_id=report.call_id,
+                source_ip=report.source_ip,
+                source_port=report.source_port,
+                proto=report.proto,
+                user_agent=report.user_agent,
+                logged_in_at=now,
+                refreshed_at=now,
+                expires_at=expires_at,
+            )
+            opened.append(session)
+            open_by_user[report.pbx_user_id] = session
+
+        if refreshed:
+            HotDeskSession.objects.bulk_update(
+                refreshed.values(),
+                ["call_id", "refreshed_at", "expires_at", "source_ip", "source_port"],
+            )
+        for reason, pks in ended.items():
+            if pks:
+                HotDeskSession.objects.filter(pk__in=pks, ended_at__isnull=True).update(
+                    ended_at=F("expires_at") if reason == SessionEnd.EXPIRED else now,
+                    end_reason=reason,
+                )
+        # Closed ones first: `one_open_session` would refuse a new session beside an old one.
+        HotDeskSession.objects.bulk_create(opened)
+    return open_by_user
+
+
 def registered(
     *,
     pbx_user,
@@ -73,51 +178,20 @@ def registered(
     expires: int,
     now: datetime | None = None,
 ) -> HotDeskSession:
-    """Open a session for a new binding, or refresh the open one if it is the same handset.
-
-    A binding from another handset (another Contact) replaces the old one, as Kamailio's
-    single-contact save does, and the old session ends as "moved".
-    """
-    now = now or timezone.now()
-    expires_at = now + timedelta(seconds=expires)
-    with transaction.atomic():
-        current = (
-            HotDeskSession.objects.select_for_update()
-            .filter(pbx_user=pbx_user, ended_at__isnull=True)
-            .first()
-        )
-        if current and current.expires_at <= now:
-            _end(current, when=current.expires_at, reason=SessionEnd.EXPIRED)
-            current = None
-        if current and current.contact == contact:
-            current.call_id = call_id
-            current.refreshed_at = now
-            current.expires_at = expires_at
-            current.source_ip, current.source_port = source_ip, source_port
-            current.save(
-                update_fields=["call_id", "refreshed_at", "expires_at", "source_ip", "source_port"]
-            )
-            return current
-        if current:
-            _end(current, when=now, reason=SessionEnd.MOVED)
-        return HotDeskSession.objects.create(
-            install=pbx_user.install,
-            pbx_user=pbx_user,
-            contact=contact,
-            call_id=call_id,
-            source_ip=source_ip,
-            source_port=source_port,
-            proto=proto,
-            user_agent=user_agent,
-            logged_in_at=now,
-            refreshed_at=now,
-            expires_at=expires_at,
-        )
-
-
-def unregistered(*, pbx_user, now: datetime | None = None) -> int:
-    """The handset logged out: close the open session."""
-    return _end_open(pbx_user=pbx_user, when=now or timezone.now(), reason=SessionEnd.LOGGED_OUT)
+    """One registration (see `apply_reports`); returns the user's open session."""
+    report = EdgeReport(
+        pbx_user_id=pbx_user.pk,
+        install_id=pbx_user.install_id,
+        registered=True,
+        contact=contact,
+        call_id=call_id,
+        source_ip=source_ip,
+        source_port=source_port,
+        proto=proto,
+        user_agent=user_agent,
+        expires=expires,
+    )
+    return apply_reports([report], now=now)[pbx_user.pk]
 
 
 def end_all_for_user(
@@ -132,12 +206,6 @@ def _end_open(*, pbx_user, when: datetime, reason: str, ended_by: str = "") -> i
     return HotDeskSession.objects.filter(pbx_user=pbx_user, ended_at__isnull=True).update(
         ended_at=when, end_reason=reason, ended_by=ended_by[:150]
     )
-
-
-def _end(session: HotDeskSession, *, when: datetime, reason: str) -> None:
-    session.ended_at = when
-    session.end_reason = reason
-    session.save(update_fields=["ended_at", "end_reason"])
 
 
 def force_logout(

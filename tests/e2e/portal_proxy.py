@@ -1,10 +1,11 @@
 """A stand-in for a portal that is slow or stopped, in front of the real one.
 
 Kamailio's portal URL points here; every request is passed on to the real portal (gunicorn)
-unchanged, so the answers are the portal's own. A test can make check requests wait before
-they are passed on (`delay_checks`), or stop the portal altogether (`stop`: the listening
-socket closes and open keep-alive connections are cut, as when gunicorn stops), and it can
-count the check requests that arrived for one Call-ID.
+unchanged, so the answers are the portal's own. A test can make check requests or batches of
+reports wait before they are passed on (`delaying_checks`, `delaying_report_batches`), or stop
+the portal altogether (`stop`: the listening socket closes and open keep-alive connections are
+cut, as when gunicorn stops), and it can count the check requests that arrived for one Call-ID
+and the requests that arrived for each path.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 CHECK_PATH = "/api/sip/v1/register/check"
+REPORT_BATCH_PATH = "/api/sip/v1/register/events"
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"}
 
 
@@ -27,7 +29,9 @@ class PortalProxy:
         self.port = port
         self.upstream_port = upstream_port
         self.check_delay = 0.0
+        self.batch_delay = 0.0
         self.checks_by_call_id: Counter[str] = Counter()
+        self.requests_by_path: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._connections: set[socket.socket] = set()
@@ -64,12 +68,16 @@ class PortalProxy:
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 url = urlsplit(self.path)
+                with proxy._lock:
+                    proxy.requests_by_path[url.path] += 1
                 if url.path == CHECK_PATH:
                     call_id = parse_qs(url.query).get("callid", [""])[0]
                     with proxy._lock:
                         proxy.checks_by_call_id[call_id] += 1
                         delay = proxy.check_delay
                     time.sleep(delay)
+                elif url.path == REPORT_BATCH_PATH:
+                    time.sleep(proxy.batch_delay)
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=10)
                 try:
                     headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -123,6 +131,18 @@ class PortalProxy:
             yield
         finally:
             self.check_delay = 0.0
+
+    @contextlib.contextmanager
+    def delaying_report_batches(self, seconds: float):
+        self.batch_delay = seconds
+        try:
+            yield
+        finally:
+            self.batch_delay = 0.0
+
+    def requests_to(self, path: str) -> int:
+        with self._lock:
+            return self.requests_by_path[path]
 
     def checks_for(self, call_id: str) -> int:
         with self._lock:

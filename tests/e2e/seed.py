@@ -51,6 +51,8 @@ SEATS = {
     "outage_refresh": Seat("2124"),
     "outage_login": Seat("2125"),
     "cache_expiry": Seat("2126"),
+    "batch_logout": Seat("2130"),
+    **{f"storm_{n:02d}": Seat(f"{2140 + n}") for n in range(20)},
     "twin_acme": Seat("3001", domain=ACME),
     "twin_other": Seat("3001", domain=OTHER, pin=OTHER_PIN),
 }

@@ -74,3 +74,12 @@ def users_tab(install) -> str:
 # Ann Smith's desk phone, as the SIP edge stores its binding.
 AOR = "1001@acme.pbx.test"
 DESK_PHONE = "sip:1001@203.0.113.7:5060;transport=udp"
+
+
+BATCH_URL = "/api/sip/v1/register/events"
+
+
+def post_batch(client, reports: list[dict], **extra):
+    """POST reports to register/events as Kamailio's report queue does: one form per line."""
+    body = "\n".join(urlencode(params) for params in reports)
+    return client.post(BATCH_URL, body, content_type="text/plain; charset=utf-8", **extra)

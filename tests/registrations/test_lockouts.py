@@ -126,7 +126,7 @@ def test_a_success_resets_the_run_of_wrong_pins(hot_desk_user):
             pbx_user=hot_desk_user, source_ip="203.0.113.7", now=START + n * MINUTE
         )
 
-    lockouts.record_success(pbx_user=hot_desk_user)
+    lockouts.record_successes([hot_desk_user.pk])
     for n in range(4, 8):
         lockouts.record_failure(
             pbx_user=hot_desk_user, source_ip="203.0.113.7", now=START + n * MINUTE

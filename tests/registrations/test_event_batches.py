@@ -1,0 +1,275 @@
+"""Batches of session reports (POST register/events): how the shipped Kamailio reports logins.
+
+Each line is one `registered` or `unregistered` report, in the order the SIP edge saw them.
+"""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from registrations.models import EventKind, HotDeskSession, Lockout, RegistrationLogEntry
+from tests.factories import PbxUserFactory
+from users.models import PbxUser
+
+from .helpers import BATCH_URL, TRUSTED_IP, basic, event_params, post_batch
+from .test_api import _assert_json_answer, _form, _fuzz
+
+pytestmark = pytest.mark.django_db
+
+DESK_PHONE = "<sip:1001@203.0.113.7:5060;transport=udp>"
+OTHER_PHONE = "<sip:1001@203.0.113.9:5060;transport=udp>"
+
+
+def login(extension="1001", *, contact=None, **overrides) -> dict:
+    contact = contact or f"<sip:{extension}@203.0.113.7:5060>"
+    return event_params("registered", user=extension, contact=contact, expires="300", **overrides)
+
+
+def logout(extension="1001", *, contact=None, **overrides) -> dict:
+    contact = contact or f"<sip:{extension}@203.0.113.7:5060>"
+    return event_params("unregistered", user=extension, contact=contact, expires="0", **overrides)
+
+
+def open_contacts() -> dict[str, str]:
+    return dict(
+        HotDeskSession.objects.filter(ended_at__isnull=True).values_list(
+            "pbx_user__extension", "contact"
+        )
+    )
+
+
+def test_a_batch_opens_a_session_for_each_login(edge_client, install, hot_desk_user):
+    PbxUserFactory(install=install, extension="1002", hot_desk_access=True, pin="1357")
+
+    response = post_batch(
+        edge_client, [login("1001", ua="Handset/7", port="5062"), login("1002", proto="tcp")]
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "recorded": 2, "duplicates": 0}
+    assert open_contacts() == {
+        "1001": "<sip:1001@203.0.113.7:5060>",
+        "1002": "<sip:1002@203.0.113.7:5060>",
+    }
+    ann = HotDeskSession.objects.get(pbx_user=hot_desk_user)
+    assert (ann.user_agent, ann.source_ip, ann.source_port) == ("Handset/7", TRUSTED_IP, 5062)
+    assert ann.expires_at == ann.logged_in_at + timedelta(seconds=300)
+    assert HotDeskSession.objects.get(pbx_user__extension="1002").proto == "tcp"
+    logged = RegistrationLogEntry.objects.filter(kind=EventKind.REGISTERED, edge="edge-1")
+    assert sorted(logged.values_list("extension", flat=True)) == ["1001", "1002"]
+
+
+def test_reports_apply_in_their_order_within_a_batch(edge_client, hot_desk_user):
+    post_batch(
+        edge_client,
+        [
+            login(contact=DESK_PHONE, callid="a@x"),
+            login(contact=OTHER_PHONE, callid="b@x", ip="203.0.113.9"),
+            logout(contact=OTHER_PHONE, callid="b@x"),
+        ],
+    )
+
+    sessions = list(HotDeskSession.objects.order_by("pk").values_list("contact", "end_reason"))
+    assert sessions == [(DESK_PHONE, "moved"), (OTHER_PHONE, "logged_out")]
+    assert open_contacts() == {}
+
+
+def test_a_login_in_a_batch_moves_the_session_opened_by_an_earlier_one(edge_client, hot_desk_user):
+    post_batch(edge_client, [login(contact=DESK_PHONE, callid="a@x")])
+
+    post_batch(edge_client, [login(contact=OTHER_PHONE, callid="b@x", ip="203.0.113.9")])
+
+    old = HotDeskSession.objects.get(contact=DESK_PHONE)
+    assert old.end_reason == "moved"
+    assert open_contacts() == {"1001": OTHER_PHONE}
+
+
+def test_a_session_past_its_expiry_ends_as_expired_when_the_next_login_arrives(
+    edge_client, hot_desk_user
+):
+    post_batch(edge_client, [login(contact=DESK_PHONE, callid="a@x")])
+    ran_out = timezone.now() - timedelta(minutes=5)
+    HotDeskSession.objects.update(expires_at=ran_out)
+
+    post_batch(edge_client, [login(contact=DESK_PHONE, callid="b@x")])
+
+    old = HotDeskSession.objects.get(call_id="a@x")
+    assert (old.end_reason, old.ended_at) == ("expired", ran_out)
+    assert HotDeskSession.objects.get(ended_at__isnull=True).call_id == "b@x"
+
+
+def test_a_login_from_the_same_handset_refreshes_the_open_session(edge_client, hot_desk_user):
+    post_batch(edge_client, [login(contact=DESK_PHONE, callid="a@x")])
+    first = HotDeskSession.objects.get()
+
+    post_batch(edge_client, [login(contact=DESK_PHONE, callid="after-reboot@x", port="5099")])
+
+    refreshed = HotDeskSession.objects.get()
+    assert refreshed.pk == first.pk
+    assert (refreshed.call_id, refreshed.source_port) == ("after-reboot@x", 5099)
+    assert refreshed.refreshed_at > first.refreshed_at
+    assert refreshed.ended_at is None
+
+
+def test_a_batch_sent_twice_changes_nothing_the_second_time(edge_client, hot_desk_user):
+    reports = [login(callid="a@x", cseq="2"), logout(callid="a@x", cseq="3")]
+    post_batch(edge_client, reports)
+    before = list(HotDeskSession.objects.values())
+
+    again = post_batch(edge_client, reports)
+
+    assert again.json() == {"ok": True, "recorded": 0, "duplicates": 2}
+    assert list(HotDeskSession.objects.values()) == before
+    assert RegistrationLogEntry.objects.count() == 2
+
+
+def test_a_report_repeated_within_a_batch_counts_once(edge_client, hot_desk_user):
+    report = login(callid="a@x", cseq="2")
+
+    response = post_batch(edge_client, [report, report])
+
+    assert response.json() == {"ok": True, "recorded": 1, "duplicates": 1}
+    assert RegistrationLogEntry.objects.count() == 1
+
+
+def test_a_login_ends_the_run_of_wrong_pins(edge_client, install, hot_desk_user):
+    other = PbxUserFactory(install=install, extension="1002", hot_desk_access=True, pin="1357")
+    for pbx_user in (hot_desk_user, other):
+        Lockout.objects.create(pbx_user=pbx_user, consecutive_failures=3, window_failures=3)
+
+    post_batch(edge_client, [login("1001")])
+
+    failures = dict(Lockout.objects.values_list("pbx_user__extension", "consecutive_failures"))
+    assert failures == {"1001": 0, "1002": 3}
+
+
+def test_a_login_stamps_the_range_it_came_from(edge_client, hot_desk_user, trusted_range):
+    post_batch(edge_client, [login()])
+
+    trusted_range.refresh_from_db()
+    assert trusted_range.last_used_at is not None
+
+
+def test_reports_for_unknown_users_and_domains_are_logged_only(edge_client, install, hot_desk_user):
+    response = post_batch(
+        edge_client,
+        [login("1999", callid="a@x"), login("1001", callid="b@x", domain="nowhere.test")],
+    )
+
+    assert response.json()["recorded"] == 2
+    assert not HotDeskSession.objects.exists()
+    logged = dict(RegistrationLogEntry.objects.values_list("extension", "install_id"))
+    assert logged == {"1999": install.pk, "1001": None}
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ("", "body: no reports"),
+        ("\n\n", "body: no reports"),
+        ("event=registered&domain=acme.pbx.test", "line 1: user: this parameter is required"),
+        (b"\xff\xfe", "body: not UTF-8"),
+    ],
+    ids=["empty", "blank_lines", "missing_field", "not_utf8"],
+)
+def test_a_malformed_batch_is_refused_with_the_reason(edge_client, hot_desk_user, body, detail):
+    response = edge_client.post(BATCH_URL, body, content_type="text/plain")
+
+    assert response.status_code == 400
+    assert response.json()["reason"] == "bad_request"
+    assert response.json()["detail"].startswith(detail)
+
+
+def test_one_bad_line_refuses_the_whole_batch(edge_client, hot_desk_user):
+    good, bad = login(callid="a@x"), login(callid="b@x", port="70000")
+
+    response = post_batch(edge_client, [good, bad])
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "line 2: port: must be between 0 and 65535"
+    assert not RegistrationLogEntry.objects.exists()
+    assert not HotDeskSession.objects.exists()
+
+
+def test_a_wrong_pin_is_never_batched(edge_client, hot_desk_user):
+    response = post_batch(edge_client, [login(), event_params("auth_failed")])
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("line 2: event:")
+    assert not Lockout.objects.exists()
+    assert not HotDeskSession.objects.exists()
+
+
+def test_too_many_reports_are_refused(edge_client, hot_desk_user, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
+    reports = [login(callid=f"{n}@x") for n in range(1001)]
+
+    response = post_batch(edge_client, reports)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "body: more than 1000 reports"
+    assert not RegistrationLogEntry.objects.exists()
+
+
+def test_a_body_over_the_upload_limit_is_refused(edge_client, hot_desk_user, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    reports = [login(callid=f"{n}@x") for n in range(20)]
+
+    response = post_batch(edge_client, reports)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "body: too large"
+
+
+def test_a_batch_needs_the_edge_credential(client, edge_credential, hot_desk_user):
+    response = post_batch(client, [login()], HTTP_AUTHORIZATION=basic("edge-1", "wrong"))
+
+    assert response.status_code == 401
+    assert not HotDeskSession.objects.exists()
+
+
+def test_only_post_is_allowed(edge_client):
+    response = edge_client.get(BATCH_URL)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST, OPTIONS"
+
+
+def test_a_batch_costs_the_same_queries_for_5_reports_as_for_45(edge_client, install):
+    PbxUser.objects.bulk_create(
+        PbxUser(install=install, extension=f"{2000 + n}", hot_desk_access=True) for n in range(51)
+    )
+
+    def queries_for(extensions: range, round_: str) -> int:
+        batch = [login(str(2000 + n), callid=f"{round_}-{n}@x") for n in extensions]
+        with CaptureQueriesContext(connection) as captured:
+            assert post_batch(edge_client, batch).json()["recorded"] == len(batch)
+        return len(captured.captured_queries)
+
+    queries_for(range(50, 51), "warm-up")  # the edge credential and the ranges, cached after
+    # A first login of a user opens a session, the next one moves it: both kinds at each size.
+    few = queries_for(range(5), "open") + queries_for(range(5), "move")
+    many = queries_for(range(5, 50), "open") + queries_for(range(5, 50), "move")
+
+    assert many == few
+    assert HotDeskSession.objects.filter(ended_at__isnull=True).count() == 51
+
+
+@_fuzz
+@given(forms=st.lists(_form, max_size=4))
+def test_any_batch_of_forms_gets_a_json_answer_never_a_500(edge_client, hot_desk_user, forms):
+    body = "\n".join(urlencode(form) for form in forms)
+
+    _assert_json_answer(edge_client.post(BATCH_URL, body, content_type="text/plain"))
+
+
+@_fuzz
+@given(body=st.binary(max_size=300))
+def test_any_raw_batch_body_gets_a_json_answer_never_a_500(edge_client, hot_desk_user, body):
+    _assert_json_answer(edge_client.post(BATCH_URL, body, content_type="text/plain"))
