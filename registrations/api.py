@@ -20,6 +20,7 @@ from .api_forms import (
     parse_check,
     parse_event,
     parse_session_batch,
+    query_params,
 )
 from .edge_auth import authenticate
 from .evaluation import evaluate
@@ -58,7 +59,7 @@ class CheckView(EdgeAPIView):
 
     def get(self, request: HttpRequest):
         try:
-            params = parse_check(request.GET)
+            params = parse_check(query_params(request))
         except BadParams as error:
             return _bad_request(error)
         evaluation = evaluate(

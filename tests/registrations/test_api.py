@@ -434,6 +434,22 @@ def _assert_json_answer(response, *, allowed_statuses=frozenset({200, 400, 403})
         assert "ha1" not in body
 
 
+def test_a_check_with_too_many_parameters_is_400(edge_client, hot_desk_user, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 12
+    query = {**check_params(), **{f"extra{n}": "1" for n in range(8)}}
+
+    response = edge_client.get(CHECK_URL, query)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "query: too many parameters"
+
+
+def test_a_repeated_check_parameter_counts_with_its_last_value(edge_client, hot_desk_user):
+    response = edge_client.get(CHECK_URL, {**check_params(), "user": ["1999", "1001"]})
+
+    assert response.json()["allow"] is True
+
+
 @_fuzz
 @given(query=_query)
 def test_any_check_query_gets_a_json_answer_never_a_500(edge_client, hot_desk_user, query):
