@@ -1,12 +1,16 @@
-"""`manage.py yealink_config` prints what the Handset Setup tab shows."""
+"""`manage.py yealink_config` prints what the Handset Setup tab shows; `prune_provisioning_log`."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from audit.trail import Actor
 from handsets import services, yealink
+from handsets.management.commands import prune_provisioning_log
+from handsets.models import ProvisioningFetch
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +77,55 @@ def test_real_process_exits_non_zero_with_one_stderr_line(manage_py):
     assert bad.returncode != 0
     assert bad.stdout == ""
     assert bad.stderr.strip().splitlines() == ["CommandError: --line-key must be 1 to 29."]
+
+
+# --- prune_provisioning_log ----------------------------------------------------------------------
+
+
+def fetches_aged(install, *ages: timedelta) -> list[int]:
+    pks = []
+    for age in ages:
+        fetch = ProvisioningFetch.objects.create(
+            install=install, filename="y000000000000.cfg", source_ip="203.0.113.7"
+        )
+        ProvisioningFetch.objects.filter(pk=fetch.pk).update(fetched_at=timezone.now() - age)
+        pks.append(fetch.pk)
+    return pks
+
+
+def prune(*args) -> str:
+    out = StringIO()
+    call_command("prune_provisioning_log", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_prune_deletes_only_fetches_older_than_the_cutoff_and_says_how_many(install):
+    old = fetches_aged(install, timedelta(days=31), timedelta(days=400))
+    kept = fetches_aged(install, timedelta(days=29), timedelta(0))
+
+    out = prune("--older-than-days", "30")
+
+    assert sorted(ProvisioningFetch.objects.values_list("pk", flat=True)) == sorted(kept)
+    assert not ProvisioningFetch.objects.filter(pk__in=old).exists()
+    assert out == "Deleted 2 provisioning fetches older than 30 days.\n"
+
+
+def test_prune_works_through_more_fetches_than_one_batch(install, monkeypatch):
+    monkeypatch.setattr(prune_provisioning_log, "BATCH", 2)
+    fetches_aged(install, *[timedelta(days=40 + n) for n in range(5)])
+    kept = fetches_aged(install, timedelta(days=1))
+
+    out = prune("--older-than-days", "30")
+
+    assert list(ProvisioningFetch.objects.values_list("pk", flat=True)) == kept
+    assert out.startswith("Deleted 5 ")
+
+
+@pytest.mark.parametrize("days", ["0", "-1"])
+def test_prune_refuses_a_cutoff_below_one_day(install, days):
+    fetches_aged(install, timedelta(days=2))
+
+    with pytest.raises(CommandError, match="at least 1"):
+        prune("--older-than-days", days)
+
+    assert ProvisioningFetch.objects.count() == 1
