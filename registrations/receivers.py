@@ -11,8 +11,10 @@ from another desk, and a guesser must not be able to throw the real user off the
 The lockout refuses new logins (and portal-validated refreshes); the live binding stays.
 """
 
+from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
+from installs.models import Install
 from trustedips.signals import range_removed
 from users.signals import access_revoked, pin_changed
 
@@ -59,3 +61,11 @@ def log_out_sessions_no_longer_trusted(sender, install, network, actor, **kwargs
             users.setdefault(session.pbx_user_id, session.pbx_user)
     for user in users.values():
         sessions.log_out_user(pbx_user=user, actor=actor, why=f"trusted range {network} removed")
+
+
+@receiver(pre_delete, sender=Install)
+def remove_bindings_of_a_deleted_install(sender, instance, **kwargs) -> None:
+    # Sent before the install's users and sessions are deleted with it: afterwards the portal
+    # would deny those handsets at their next check, but their refreshes would not come to it
+    # until the edge's cache entry ran out.
+    sessions.remove_install_bindings_later(install=instance)

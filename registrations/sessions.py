@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.models import Action
@@ -267,6 +267,28 @@ def log_out_user(*, pbx_user, actor: Actor, why: str, now: datetime | None = Non
         if open_sessions or _may_be_registered(pbx_user):
             transaction.on_commit(partial(_remove_binding_later, aor=_aor(pbx_user)))
     return len(open_sessions)
+
+
+def remove_install_bindings_later(*, install) -> int:
+    """Once the caller's transaction commits, remove every binding `install`'s users may have.
+
+    For an install about to be deleted (no page does that; `manage.py shell` can): its
+    sessions go with it, so there is nobody left to log out, but the edges would keep
+    authenticating those handsets' refreshes from their cache. A binding may exist for an
+    open session, and for one the portal saw expire lately while the handset kept refreshing
+    on the edge.
+    Returns how many addresses-of-record are to be removed.
+    """
+    lately = timezone.now() - timedelta(seconds=MAX_EXPIRY_SECONDS)
+    extensions = set(
+        HotDeskSession.objects.filter(install=install)
+        .filter(Q(ended_at__isnull=True) | Q(end_reason=SessionEnd.EXPIRED, ended_at__gte=lately))
+        .values_list("pbx_user__extension", flat=True)
+    )
+    for extension in sorted(extensions):
+        aor = edges.binding_aor(extension=extension, domain=install.sip_domain)
+        transaction.on_commit(partial(_remove_binding_later, aor=aor))
+    return len(extensions)
 
 
 def refresh_from_bindings(*, install, bindings: Iterable[Binding]) -> set[int]:
