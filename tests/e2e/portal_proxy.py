@@ -2,7 +2,8 @@
 
 Kamailio's portal URL points here; every request is passed on to the real portal (gunicorn)
 unchanged, so the answers are the portal's own. A test can make check requests or batches of
-reports wait before they are passed on (`delaying_checks`, `delaying_report_batches`), or stop
+reports wait before they are passed on (`delaying_checks`, `delaying_report_batches`), fail
+batches (`failing_report_batches`), or stop
 the portal altogether (`stop`: the listening socket closes and open keep-alive connections are
 cut, as when gunicorn stops), and it can count the check requests that arrived for one Call-ID
 and the requests that arrived for each path.
@@ -30,6 +31,7 @@ class PortalProxy:
         self.upstream_port = upstream_port
         self.check_delay = 0.0
         self.batch_delay = 0.0
+        self.batch_failures = 0
         self.checks_by_call_id: Counter[str] = Counter()
         self.requests_by_path: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -77,6 +79,12 @@ class PortalProxy:
                         delay = proxy.check_delay
                     time.sleep(delay)
                 elif url.path == REPORT_BATCH_PATH:
+                    with proxy._lock:
+                        fail = proxy.batch_failures > 0
+                        proxy.batch_failures -= fail
+                    if fail:
+                        self.send_error(503, "failing on purpose")
+                        return
                     time.sleep(proxy.batch_delay)
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=10)
                 try:
@@ -139,6 +147,15 @@ class PortalProxy:
             yield
         finally:
             self.batch_delay = 0.0
+
+    @contextlib.contextmanager
+    def failing_report_batches(self, count: int):
+        """Answer the next `count` batches of reports with 503 instead of passing them on."""
+        self.batch_failures = count
+        try:
+            yield
+        finally:
+            self.batch_failures = 0
 
     def requests_to(self, path: str) -> int:
         with self._lock:

@@ -52,6 +52,7 @@ SEATS = {
     "outage_login": Seat("2125"),
     "cache_expiry": Seat("2126"),
     "batch_logout": Seat("2130"),
+    "batch_retry": Seat("2131"),
     **{f"storm_{n:02d}": Seat(f"{2140 + n}") for n in range(20)},
     "twin_acme": Seat("3001", domain=ACME),
     "twin_other": Seat("3001", domain=OTHER, pin=OTHER_PIN),

@@ -70,3 +70,19 @@ def test_a_logout_while_the_login_report_is_on_its_way_leaves_the_session_closed
     assert [s["end_reason"] for s in sessions] == ["logged_out"]
     assert len(records.log(run.call_id, "unregistered")) == 1
     assert f"{seat.extension}@{seat.domain}" not in slow_edge.bindings()
+
+
+def test_a_batch_the_portal_fails_is_sent_again(sipp, slow_edge, portal_proxy, records):
+    seat = SEATS["batch_retry"]
+    batches_before = portal_proxy.requests_to(REPORT_BATCH_PATH)
+
+    with portal_proxy.failing_report_batches(1):
+        run = login(sipp, slow_edge, "batch_retry")
+        sessions = eventually(
+            lambda: records.open_sessions(seat.extension, seat.domain), until=bool, timeout=10
+        )
+        refused = portal_proxy.batch_failures == 0
+
+    assert [s["call_id"] for s in sessions] == [run.call_id]
+    assert refused, "no batch was refused: the test proves nothing"
+    assert portal_proxy.requests_to(REPORT_BATCH_PATH) - batches_before >= 2
