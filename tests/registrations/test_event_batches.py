@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from registrations.models import EventKind, HotDeskSession, Lockout, RegistrationLogEntry
-from tests.factories import PbxUserFactory
+from tests.factories import HotDeskSessionFactory, PbxUserFactory
 from users.models import PbxUser
 
 from .helpers import BATCH_URL, TRUSTED_IP, basic, event_params, post_batch
@@ -273,3 +273,26 @@ def test_any_batch_of_forms_gets_a_json_answer_never_a_500(edge_client, hot_desk
 @given(body=st.binary(max_size=300))
 def test_any_raw_batch_body_gets_a_json_answer_never_a_500(edge_client, hot_desk_user, body):
     _assert_json_answer(edge_client.post(BATCH_URL, body, content_type="text/plain"))
+
+
+def test_a_batch_that_collides_with_another_login_is_read_again(
+    edge_client, hot_desk_user, monkeypatch
+):
+    # Another process opens a session for the same user between this batch's read of the open
+    # sessions and its insert: `one_open_session` refuses the insert and the batch is retried.
+    real_bulk_create = HotDeskSession.objects.bulk_create
+    collisions = []
+
+    def bulk_create_after_a_rival(sessions, *args, **kwargs):
+        if not collisions:
+            collisions.append(HotDeskSessionFactory(pbx_user=hot_desk_user, contact=OTHER_PHONE))
+        return real_bulk_create(sessions, *args, **kwargs)
+
+    monkeypatch.setattr(HotDeskSession.objects, "bulk_create", bulk_create_after_a_rival)
+
+    response = post_batch(edge_client, [login(contact=DESK_PHONE, callid="a@x")])
+
+    assert len(collisions) == 1
+    assert response.json() == {"ok": True, "recorded": 1, "duplicates": 0}
+    assert open_contacts() == {"1001": DESK_PHONE}
+    assert RegistrationLogEntry.objects.filter(call_id="a@x").count() == 1
