@@ -14,6 +14,9 @@ class Action(models.TextChoices):
     RANGE_ADDED = "range_added", "Trusted range added"
     RANGE_REMOVED = "range_removed", "Trusted range removed"
     SESSION_LOGGED_OUT = "session_logged_out", "Session logged out"
+    HANDSET_REGISTERED = "handset_registered", "Handset registered"
+    HANDSET_REMOVED = "handset_removed", "Handset removed"
+    PROVISIONING_URL_REISSUED = "provisioning_url_reissued", "Provisioning URL reissued"
 
 
 class AuditEvent(models.Model):

@@ -62,7 +62,7 @@ def rotate_token(*, install: Install, actor: Actor) -> ProvisioningProfile:
         profile.save(update_fields=["token", "token_rotated_at"])
         record(
             actor=actor,
-            action=Action.INSTALL_CHANGED,
+            action=Action.PROVISIONING_URL_REISSUED,
             install=install,
             obj=profile,
             changes={"provisioning URL": ("old token revoked", "new token issued")},
@@ -81,7 +81,7 @@ def register_handset(*, install: Install, mac: str, desk: str, model: str, actor
         )
         record(
             actor=actor,
-            action=Action.INSTALL_CHANGED,
+            action=Action.HANDSET_REGISTERED,
             install=install,
             obj=handset,
             changes={"handset": (None, "registered")},
@@ -93,7 +93,7 @@ def remove_handset(*, handset: Handset, actor: Actor) -> None:
     with transaction.atomic():
         record(
             actor=actor,
-            action=Action.INSTALL_CHANGED,
+            action=Action.HANDSET_REMOVED,
             install=handset.install,
             obj=handset,
             changes={"handset": ("registered", None)},

@@ -132,7 +132,8 @@ def test_rotating_needs_a_post_and_replaces_the_token(portal_client, install):
     assert ProvisioningProfile.objects.get(install=install).token == old
     assert portal_client.post(rotate).status_code == 302
     assert ProvisioningProfile.objects.get(install=install).token != old
-    assert AuditEvent.objects.filter(install=install, changes__has_key="provisioning URL").exists()
+    event = AuditEvent.objects.get(install=install, action=Action.PROVISIONING_URL_REISSUED)
+    assert event.get_action_display() == "Provisioning URL reissued"
 
 
 def test_registering_a_handset_canonicalises_its_mac(portal_client, install):
@@ -148,7 +149,9 @@ def test_registering_a_handset_canonicalises_its_mac(portal_client, install):
         "Desk 7",
         "alice",
     )
-    assert AuditEvent.objects.filter(install=install, object_repr__contains="Desk 7").exists()
+    event = AuditEvent.objects.get(install=install)
+    assert event.action == Action.HANDSET_REGISTERED
+    assert "Desk 7" in event.object_repr
 
 
 @pytest.mark.parametrize(
@@ -181,6 +184,8 @@ def test_removing_a_handset(portal_client, install, handset):
     assert portal_client.get(url).status_code == 200
     assert portal_client.post(url).status_code == 302
     assert not Handset.objects.exists()
+    event = AuditEvent.objects.get(install=install, action=Action.HANDSET_REMOVED)
+    assert event.actor_label == "alice"
 
 
 def test_portal_pages_need_a_login(client, install):
