@@ -166,34 +166,6 @@ def apply_reports(
     return open_by_user
 
 
-def registered(
-    *,
-    pbx_user,
-    contact: str,
-    call_id: str,
-    source_ip: str,
-    source_port: int | None,
-    proto: str,
-    user_agent: str,
-    expires: int,
-    now: datetime | None = None,
-) -> HotDeskSession:
-    """One registration (see `apply_reports`); returns the user's open session."""
-    report = EdgeReport(
-        pbx_user_id=pbx_user.pk,
-        install_id=pbx_user.install_id,
-        registered=True,
-        contact=contact,
-        call_id=call_id,
-        source_ip=source_ip,
-        source_port=source_port,
-        proto=proto,
-        user_agent=user_agent,
-        expires=expires,
-    )
-    return apply_reports([report], now=now)[pbx_user.pk]
-
-
 def end_all_for_user(
     *, pbx_user, reason: str, actor_label: str = "", now: datetime | None = None
 ) -> int:

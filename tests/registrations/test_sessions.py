@@ -15,8 +15,10 @@ DESK_PHONE = "<sip:1001@203.0.113.7:5060>"
 
 
 def login(pbx_user, *, contact=DESK_PHONE, at=START, expires=300) -> HotDeskSession:
-    return sessions.registered(
-        pbx_user=pbx_user,
+    report = sessions.EdgeReport(
+        pbx_user_id=pbx_user.pk,
+        install_id=pbx_user.install_id,
+        registered=True,
         contact=contact,
         call_id="login@203.0.113.7",
         source_ip="203.0.113.7",
@@ -24,8 +26,8 @@ def login(pbx_user, *, contact=DESK_PHONE, at=START, expires=300) -> HotDeskSess
         proto="udp",
         user_agent="Handset/1",
         expires=expires,
-        now=at,
     )
+    return sessions.apply_reports([report], now=at)[pbx_user.pk]
 
 
 def test_session_past_its_expiry_is_closed_as_expired_at_that_moment(hot_desk_user):
