@@ -8,7 +8,11 @@ as in CI, else a temporary SQLite file) and sets it up the way an operator would
 """
 
 import os
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -148,3 +152,54 @@ def live(hot_desk_user, edge):
     """1001 Ann Smith logged in from 203.0.113.7 on a desk phone, and registered on edge-1."""
     edge.add(AOR, DESK_PHONE, expires=500)
     return HotDeskSessionFactory(pbx_user=hot_desk_user, contact=DESK_PHONE)
+
+
+# --- The deployed portal under gunicorn ------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _worker_count(master_pid: int) -> int:
+    children = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children += int(fields[1]) == master_pid
+    return children
+
+
+@pytest.fixture
+def gunicorn(deployment):
+    """The deployed portal under gunicorn with 3 sync workers; yields its base URL."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "infinity.wsgi", "-w", "3", "-b", f"127.0.0.1:{port}"],
+        cwd=PROJECT,
+        env=deployment.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, server.stderr.read().decode()
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        while Path("/proc").exists() and _worker_count(server.pid) < 3:
+            assert time.monotonic() < deadline, "gunicorn did not start 3 workers"
+            time.sleep(0.1)
+        yield SimpleNamespace(base=base, pid=server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

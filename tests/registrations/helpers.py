@@ -3,6 +3,9 @@
 import base64
 import hashlib
 import itertools
+import json
+import urllib.error
+import urllib.request
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -83,3 +86,17 @@ def post_batch(client, reports: list[dict], **extra):
     """POST reports to register/events as Kamailio's report queue does: one form per line."""
     body = "\n".join(urlencode(params) for params in reports)
     return client.post(BATCH_URL, body, content_type="text/plain; charset=utf-8", **extra)
+
+
+def http_call(url: str, *, headers: dict, data: bytes | None = None) -> tuple[int, dict]:
+    """One HTTP request to the local server: its status and JSON body (or {"text": ...})."""
+    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 (http only)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    try:
+        return status, json.loads(body)
+    except ValueError:  # a server error page, say: the test shows it
+        return status, {"text": body.decode(errors="replace")[:500]}

@@ -1,17 +1,8 @@
 """Simultaneous wrong PINs all count, in one process and across gunicorn workers."""
 
-import json
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
-from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
@@ -20,8 +11,7 @@ from django.db import connection
 from registrations import lockouts
 from registrations.models import Lockout
 
-from .conftest import PROJECT
-from .helpers import basic
+from .helpers import basic, http_call
 
 THREADS = 10
 REPORTS = 12
@@ -58,71 +48,13 @@ def test_simultaneous_failures_in_threads_all_count(hot_desk_user, settings):
 # --- Several gunicorn workers share one count ---------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _call(url: str, *, headers: dict, data: bytes | None = None) -> tuple[int, dict]:
-    """One HTTP request to the local server: its status and JSON body."""
-    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 (http only)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def _worker_count(master_pid: int) -> int:
-    children = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children += int(fields[1]) == master_pid
-    return children
-
-
-@pytest.fixture
-def gunicorn(deployment):
-    """The deployed portal under gunicorn with 3 sync workers; yields its base URL."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "infinity.wsgi", "-w", "3", "-b", f"127.0.0.1:{port}"],
-        cwd=PROJECT,
-        env=deployment.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, server.stderr.read().decode()
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.1)
-        while Path("/proc").exists() and _worker_count(server.pid) < 3:
-            assert time.monotonic() < deadline, "gunicorn did not start 3 workers"
-            time.sleep(0.1)
-        yield SimpleNamespace(base=base, pid=server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 def test_wrong_pins_reported_at_once_to_several_workers_all_count(deployment, gunicorn):
     auth = {"Authorization": basic("edge-1", deployment.edge_secret)}
     fields = {"domain": "acme.pbx.test", "user": "1002", "ip": "203.0.113.7", "port": "5060"}
 
     def check() -> tuple[int, dict]:
         url = f"{gunicorn.base}/api/sip/v1/register/check?{urlencode(fields)}"
-        return _call(url, headers=auth)
+        return http_call(url, headers=auth)
 
     assert check()[0] == 200
     start = threading.Barrier(REPORTS)
@@ -132,7 +64,7 @@ def test_wrong_pins_reported_at_once_to_several_workers_all_count(deployment, gu
             {**fields, "event": "auth_failed", "callid": "guess@203.0.113.7", "cseq": cseq}
         ).encode()
         start.wait(timeout=30)
-        return _call(f"{gunicorn.base}/api/sip/v1/register/event", data=body, headers=auth)
+        return http_call(f"{gunicorn.base}/api/sip/v1/register/event", data=body, headers=auth)
 
     with ThreadPoolExecutor(max_workers=REPORTS) as pool:
         answers = list(pool.map(wrong_pin, range(1, REPORTS + 1)))
@@ -163,7 +95,7 @@ def test_the_same_report_sent_to_several_workers_at_once_counts_once(deployment,
 
     def send(_: int) -> tuple[int, dict]:
         start.wait(timeout=30)
-        return _call(f"{gunicorn.base}/api/sip/v1/register/event", data=body, headers=auth)
+        return http_call(f"{gunicorn.base}/api/sip/v1/register/event", data=body, headers=auth)
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         answers = list(pool.map(send, range(6)))
