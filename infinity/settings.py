@@ -178,7 +178,7 @@ PROVISIONING_CLIENT_IP_HEADER = env.str("PROVISIONING_CLIENT_IP_HEADER", default
 # Check entries of the registration log are written in batches of this many, or after this
 # many seconds, whichever comes first (0 writes each at once). See registrations/checklog.py.
 HOTDESK_CHECK_LOG_BATCH = env.int("HOTDESK_CHECK_LOG_BATCH", default=200)
-HOTDESK_CHECK_LOG_MAX_DELAY = env.float("HOTDESK_CHECK_LOG_MAX_DELAY", default=0.5)
+HOTDESK_CHECK_LOG_MAX_DELAY = env.float("HOTDESK_CHECK_LOG_MAX_DELAY", default=0.1)
 
 LOGGING = {
     "version": 1,
