@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import http.client
 import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,7 +26,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from devtools.deployment import free_port, fresh_database, gunicorn, is_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -46,67 +45,6 @@ class Result:
     fixed_p50_ms: float = 0.0
     fixed_p99_ms: float = 0.0
     fixed_errors: int = 0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def database(env: dict[str, str]):
-    """A fresh database for this run: a new PostgreSQL database or a temporary SQLite file."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        parts = urlsplit(url)
-        name = f"hotdesk_bench_{os.getpid()}"
-        admin = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield {**env, "DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}"))}, "PostgreSQL"
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield {**env, "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3"}, "SQLite"
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict[str, str], port: int, extra: list[str]):
-    proc = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "deploy/gunicorn.conf.py"),
-            "-b",
-            f"127.0.0.1:{port}",
-            *extra,
-            "infinity.wsgi",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
-        yield proc
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def wrk(
@@ -201,7 +139,12 @@ def main() -> None:
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
     }
-    with database(base_env) as (env, engine), tempfile.TemporaryDirectory() as tmp:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        fresh_database(prefix="hotdesk_bench", directory=Path(tmp)) as database_url,
+    ):
+        env = {**base_env, "DATABASE_URL": database_url}
+        engine = "PostgreSQL" if is_postgres(database_url) else "SQLite"
         subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         subprocess.run(
             [PYTHON, "-m", "bench.seed", str(args.users), SECRET], cwd=ROOT, env=env, check=True
@@ -230,7 +173,7 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         runs: dict[str, list[tuple[float, float, float, int]]] = {name: [] for name, *_ in targets}
         results = []
-        with gunicorn(env, port, args.gunicorn.split()):
+        with gunicorn(env, port=port, args=args.gunicorn.split()):
             for _name, url, script, _paths in targets:
                 wrk(url, seconds=2, connections=args.connections, lua=script)  # warm-up
             # Alternate the two endpoints round by round, so drift in what else the machine

@@ -50,7 +50,6 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -59,7 +58,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.api import SECRET, database, gunicorn
+from bench.api import SECRET
+from devtools.deployment import free_port, fresh_database, gunicorn, is_postgres, stop
 from registrations.edge_process import die_with_parent, sip_options_ok
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -351,7 +351,7 @@ def portal_edge(
         _wait_sip(process, port, workdir / f"{name}.log")
         yield f"127.0.0.1:{port}", process.pid
     finally:
-        _stop(process)
+        stop(process, timeout=20)
         log.close()
 
 
@@ -395,7 +395,7 @@ def fixed_edge(workdir: Path, children: int | None, *, port: int):
         _wait_sip(process, port, workdir / "fixed-edge.log")
         yield f"127.0.0.1:{port}", process.pid
     finally:
-        _stop(process)
+        stop(process, timeout=20)
         log.close()
 
 
@@ -407,29 +407,8 @@ def _wait_sip(process, port: int, log: Path) -> None:
         if sip_options_ok("127.0.0.1", port, timeout=0.3):
             return
         time.sleep(0.1)
-    _stop(process)
+    stop(process, timeout=20)
     raise RuntimeError(f"SIP on port {port} did not start:\n{log.read_text()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-
-
-def _free_port(ports: range) -> int:
-    for port in ports:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {ports}")
 
 
 def main() -> None:
@@ -480,10 +459,12 @@ def main() -> None:
     load_before = os.getloadavg()
     runs: list[Run] = []
     with (
-        database(base_env) as (env, engine),
         tempfile.TemporaryDirectory(prefix="hotdesk-bench-sip-") as tmp,
+        fresh_database(prefix="hotdesk_bench", directory=Path(tmp)) as database_url,
     ):
         workdir = Path(tmp)
+        env = {**base_env, "DATABASE_URL": database_url}
+        engine = "PostgreSQL" if is_postgres(database_url) else "SQLite"
         subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         subprocess.run(
             [PYTHON, "-m", "bench.seed", str(args.users), SECRET], cwd=ROOT, env=env, check=True
@@ -496,10 +477,12 @@ def main() -> None:
                 for n in range(args.users)
             )
         )
-        port = _free_port(range(args.http_ports, args.http_ports + 50))
+        port = free_port(range(args.http_ports, args.http_ports + 50))
         portal_url = f"http://127.0.0.1:{port}"
         with contextlib.ExitStack() as stack:
-            portal_process = stack.enter_context(gunicorn(env, port, args.gunicorn.split()))
+            portal_process = stack.enter_context(
+                gunicorn(env, port=port, args=args.gunicorn.split(), log=workdir / "gunicorn.log")
+            )
             portal = stack.enter_context(
                 portal_edge(env, workdir, portal_url, args.children, port=portal_edge_port)
             )

@@ -26,7 +26,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,10 +33,11 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 
+from devtools.deployment import free_port, fresh_database, gunicorn, is_postgres, stop
 from registrations.edge_process import die_with_parent, sip_options_ok
 from tests.conftest import require_or_skip, run_manage
 
@@ -161,25 +161,12 @@ def e2e_workdir() -> Path:
 @pytest.fixture(scope="session")
 def e2e_database(e2e_env, e2e_workdir):
     """(environment with its DATABASE_URL, PortalRecords) for a migrated and seeded database."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        parts = urlsplit(url)
-        name = f"hotdesk_e2e_{os.getpid()}"
-        admin = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        database_url = urlunsplit(parts._replace(path=f"/{name}"))
-        records = PortalRecords(postgres_url=database_url)
-    else:
-        admin = name = None
-        path = e2e_workdir / "portal.sqlite3"
-        database_url = f"sqlite:///{path}"
-        records = PortalRecords(sqlite_path=str(path))
-    env = {**e2e_env, "DATABASE_URL": database_url}
-    try:
+    with fresh_database(prefix="hotdesk_e2e", directory=e2e_workdir) as database_url:
+        if is_postgres(database_url):
+            records = PortalRecords(postgres_url=database_url)
+        else:
+            records = PortalRecords(sqlite_path=database_url.removeprefix("sqlite:///"))
+        env = {**e2e_env, "DATABASE_URL": database_url}
         for argv in (["manage.py", "migrate", "--no-input", "-v0"], ["-m", "tests.e2e.seed"]):
             done = subprocess.run(
                 [sys.executable, *argv],
@@ -192,12 +179,6 @@ def e2e_database(e2e_env, e2e_workdir):
             )
             assert done.returncode == 0, f"{argv} failed:\n{done.stderr[-3000:]}"
         yield env, records
-    finally:
-        if name:
-            import psycopg
-
-            with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -212,44 +193,14 @@ def portal(e2e_database, e2e_workdir):
     # As the README's production steps do: with DEBUG off, pages need collected static files.
     collected = run_manage(env, "collectstatic", "--no-input", "-v0", timeout=120)
     assert collected.returncode == 0, collected.stderr[-3000:]
-    port = _free_port(PORTAL_PORTS)
-    log_path = e2e_workdir / "gunicorn.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                str(ROOT / "deploy/gunicorn.conf.py"),
-                "-b",
-                f"127.0.0.1:{port}",
-                "infinity.wsgi",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until(
-            lambda: _http_status(f"{url}/api/sip/v1/register/check") == 401,
-            process,
-            what=f"gunicorn on {url}",
-            log_path=log_path,
-        )
-        yield url
-    finally:
-        _stop(process, timeout=15)
+    port = free_port(PORTAL_PORTS)
+    with gunicorn(env, port=port, log=e2e_workdir / "gunicorn.log", timeout=START_TIMEOUT):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")
 def portal_proxy(portal):
-    proxy = PortalProxy(port=_free_port(PROXY_PORTS), upstream_port=urlsplit(portal).port)
+    proxy = PortalProxy(port=free_port(PROXY_PORTS), upstream_port=urlsplit(portal).port)
     proxy.start()
     yield proxy
     proxy.stop()
@@ -324,7 +275,7 @@ def _runsip(env: dict, workdir: Path, *, port: int, portal_url: str, extra=()):
         yield edge
     finally:
         kamailio_pid = _read_pid(rundir / "kamailio.pid")
-        _stop(process, timeout=20)
+        stop(process, timeout=20)
         if kamailio_pid and _alive(kamailio_pid):
             # runsip did not stop its Kamailio: end it (and its children) by its group id.
             with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -339,40 +290,9 @@ def _wait_until(ready, process: subprocess.Popen, *, what: str, log_path: Path) 
         if ready():
             return
         time.sleep(0.1)
-    _stop(process, timeout=10)
+    stop(process, timeout=10)
     log = log_path.read_text(errors="replace")[-4000:]
     pytest.fail(f"{what} did not start (exit {process.returncode}):\n{log}")
-
-
-def _stop(process: subprocess.Popen, *, timeout: float) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-
-
-def _http_status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - loopback URL
-            return answer.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
-
-
-def _free_port(ports: range) -> int:
-    for port in ports:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {ports}")
 
 
 def _read_pid(path: Path) -> int | None:
