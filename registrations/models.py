@@ -144,12 +144,20 @@ class SessionEnd(models.TextChoices):
 
 
 class HotDeskSession(models.Model):
-    """An operator logged in on a handset, from the first registration to its end."""
+    """An operator logged in on a handset, from the first registration to its end.
+
+    The history outlives the user: removing a user keeps their ended sessions, with the
+    extension and name they had (`removed_extension`, `removed_name`, set by `receivers`).
+    """
 
     install = models.ForeignKey(
         "installs.Install", on_delete=models.CASCADE, related_name="sessions"
     )
-    pbx_user = models.ForeignKey("users.PbxUser", on_delete=models.CASCADE, related_name="sessions")
+    pbx_user = models.ForeignKey(
+        "users.PbxUser", on_delete=models.SET_NULL, null=True, related_name="sessions"
+    )
+    removed_extension = models.CharField(max_length=4, blank=True)
+    removed_name = models.CharField(max_length=120, blank=True)
     contact = models.CharField(max_length=512)
     call_id = models.CharField(max_length=255)
     source_ip = models.CharField(max_length=64)
@@ -174,4 +182,15 @@ class HotDeskSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.pbx_user} on {self.contact}"
+        who = self.pbx_user if self.pbx_user_id else f"{self.extension} {self.user_name}".strip()
+        return f"{who} on {self.contact}"
+
+    @property
+    def extension(self) -> str:
+        return self.pbx_user.extension if self.pbx_user_id else self.removed_extension
+
+    @property
+    def user_name(self) -> str:
+        if self.pbx_user_id:
+            return self.pbx_user.name
+        return f"{self.removed_name} (removed)".lstrip()

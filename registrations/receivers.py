@@ -14,8 +14,10 @@ The lockout refuses new logins (and portal-validated refreshes); the live bindin
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
+from audit.trail import Actor
 from installs.models import Install
 from trustedips.signals import range_removed
+from users.models import PbxUser
 from users.signals import access_revoked, pin_changed
 
 from . import lockouts, sessions
@@ -69,3 +71,16 @@ def remove_bindings_of_a_deleted_install(sender, instance, **kwargs) -> None:
     # would deny those handsets at their next check, but their refreshes would not come to it
     # until the edge's cache entry ran out.
     sessions.remove_install_bindings_later(install=instance)
+
+
+@receiver(pre_delete, sender=PbxUser)
+def keep_who_it_was_in_the_session_history(sender, instance, **kwargs) -> None:
+    # The sessions stay (the foreign key is set to NULL after this signal), and the Real Time
+    # Dashboard's history must still say whose they were. Removing a user on the Users tab
+    # has logged them out already (access_revoked); removed any other way (a shell), a live
+    # session is ended here, for a session without a user cannot be live.
+    if HotDeskSession.objects.filter(pbx_user=instance, ended_at__isnull=True).exists():
+        sessions.log_out_user(pbx_user=instance, actor=Actor.system("user removed"), why="removed")
+    HotDeskSession.objects.filter(pbx_user=instance).update(
+        removed_extension=instance.extension, removed_name=instance.name
+    )

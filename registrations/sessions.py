@@ -253,7 +253,7 @@ def remove_install_bindings_later(*, install) -> int:
     """
     lately = timezone.now() - timedelta(seconds=MAX_EXPIRY_SECONDS)
     extensions = set(
-        HotDeskSession.objects.filter(install=install)
+        HotDeskSession.objects.filter(install=install, pbx_user__isnull=False)
         .filter(Q(ended_at__isnull=True) | Q(end_reason=SessionEnd.EXPIRED, ended_at__gte=lately))
         .values_list("pbx_user__extension", flat=True)
     )

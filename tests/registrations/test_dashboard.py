@@ -445,7 +445,7 @@ def test_removing_the_user_removes_the_binding(
     with django_capture_on_commit_callbacks(execute=True):
         assert portal_client.post(delete).status_code == 302
 
-    assert not HotDeskSession.objects.exists()  # gone with the user
+    assert HotDeskSession.objects.get().pbx_user is None  # ended, and kept for the history
     assert AuditEvent.objects.filter(action=Action.SESSION_LOGGED_OUT, install=install).exists()
     assert edge.methods() == [("ul.rm", ["location", AOR])]
 
@@ -515,3 +515,61 @@ def test_revoking_access_when_the_edge_is_down_still_ends_the_session(
 
     session.refresh_from_db()
     assert session.end_reason == SessionEnd.FORCED
+
+
+# --- The history outlives a removed user ------------------------------------------------------
+
+
+def test_removing_a_user_on_the_users_tab_keeps_their_sessions_in_the_history(
+    portal_client, install, live, edge, django_capture_on_commit_callbacks
+):
+    earlier = HotDeskSessionFactory(
+        pbx_user=live.pbx_user,
+        logged_in_at=timezone.now() - timedelta(hours=3),
+        ended_at=timezone.now() - timedelta(hours=2),
+        end_reason=SessionEnd.LOGGED_OUT,
+    )
+    remove = reverse("users:delete", kwargs={"install_pk": install.pk, "pk": live.pbx_user.pk})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert portal_client.post(remove).status_code == 302
+
+    assert edge.methods() == [("ul.rm", ["location", AOR])]
+    assert HotDeskSession.objects.filter(pbx_user__isnull=True).count() == 2
+    page = portal_client.get(dashboard_url(install)).content.decode()
+    assert text(row(page, "session-history", earlier)).startswith("1001 Ann Smith (removed)")
+    assert text(row(page, "session-history", live)).startswith("1001 Ann Smith (removed)")
+    assert text(row(page, "session-history", live)).endswith("Forced logout by alice")
+
+
+def test_a_user_removed_any_other_way_is_logged_out_and_their_history_kept(
+    portal_client, install, live, edge, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        live.pbx_user.delete()  # as from `manage.py shell`
+
+    live.refresh_from_db()
+    assert (live.pbx_user, live.removed_extension, live.removed_name) == (None, "1001", "Ann Smith")
+    assert (live.end_reason, live.ended_by) == (SessionEnd.FORCED, "user removed")
+    assert edge.methods() == [("ul.rm", ["location", AOR])]
+    page = portal_client.get(dashboard_url(install)).content.decode()
+    assert "Nobody is hot-desking now." in page
+    assert text(row(page, "session-history", live)).startswith("1001 Ann Smith (removed)")
+
+
+def test_a_new_user_on_the_same_extension_is_told_apart_from_the_removed_one(
+    portal_client, install, hot_desk_user
+):
+    old = HotDeskSessionFactory(
+        pbx_user=hot_desk_user, ended_at=timezone.now(), end_reason=SessionEnd.LOGGED_OUT
+    )
+    services.delete_user(user=hot_desk_user, actor=Actor.for_command("test"))
+    successor = PbxUserFactory(install=install, extension="1001", name="Bob Jones")
+    new = HotDeskSessionFactory(
+        pbx_user=successor, ended_at=timezone.now(), end_reason=SessionEnd.LOGGED_OUT
+    )
+
+    page = portal_client.get(dashboard_url(install)).content.decode()
+
+    assert text(row(page, "session-history", old)).startswith("1001 Ann Smith (removed)")
+    assert text(row(page, "session-history", new)).startswith("1001 Bob Jones")

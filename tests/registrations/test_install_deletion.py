@@ -43,6 +43,11 @@ def test_a_session_the_portal_saw_expire_lately_counts_one_that_ended_otherwise_
     ]:
         user = PbxUserFactory(install=install, extension=extension, hot_desk_access=True)
         HotDeskSessionFactory(pbx_user=user, ended_at=ended, end_reason=reason)
+    removed = PbxUserFactory(install=install, extension="1005", hot_desk_access=True)
+    HotDeskSessionFactory(
+        pbx_user=removed, ended_at=now - timedelta(minutes=10), end_reason=SessionEnd.EXPIRED
+    )
+    removed.delete()  # its binding went when it was removed
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         install.delete()
