@@ -164,9 +164,9 @@ def main() -> None:
         targets = [
             (
                 "constant JSON view (baseline)",
-                f"http://127.0.0.1:{port}/bench/constant",
+                f"http://127.0.0.1:{port}/api/sip/bench/constant",
                 None,
-                ["/bench/constant"],
+                ["/api/sip/bench/constant"],
             ),
             ("register/check", f"http://127.0.0.1:{port}{check}0000", lua, check_paths),
         ]

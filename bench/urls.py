@@ -3,11 +3,15 @@ from django.urls import include, path
 
 
 def constant(request):
-    """The baseline: what Django and gunicorn cost before any work of ours."""
+    """The baseline: what Django and gunicorn cost before any work of ours.
+
+    Under the SIP API's prefix, so that it is served the way the check is (ahead of the
+    browser middleware, `registrations.middleware`).
+    """
     return JsonResponse({"allow": False, "reason": "baseline"})
 
 
 urlpatterns = [
-    path("bench/constant", constant),
+    path("api/sip/bench/constant", constant),
     path("", include("infinity.urls")),
 ]
