@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from . import recording
 from .api_forms import (
     BadParams,
+    form_params,
     is_deregistration,
     parse_check,
     parse_event,
@@ -102,8 +103,13 @@ class EventView(EdgeAPIView):
     """POST register/event: what happened after the check (registered, unregistered, wrong PIN)."""
 
     def post(self, request: HttpRequest):
+        # The form is read here rather than through request.POST, whose errors (too many
+        # fields, too large) would be Django's HTML 400 instead of this API's JSON.
         try:
-            params = parse_event(request.POST)
+            body = request.body.decode("utf-8", "replace")
+            params = parse_event(form_params(body, what="form"))
+        except RequestDataTooBig:
+            return _bad_request(BadParams("body: too large"))
         except BadParams as error:
             return _bad_request(error)
         recorded = recording.handle_report(params=params, edge=self.edge)

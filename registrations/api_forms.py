@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.core.handlers.wsgi import get_bytes_from_wsgi
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest
 
 from .models import EventKind
 
@@ -36,15 +36,20 @@ def query_params(request: HttpRequest) -> dict[str, str]:
     tenth of a check's CPU time (docs/performance.md).
     """
     raw = get_bytes_from_wsgi(request.META, "QUERY_STRING", "").decode("utf-8", "replace")
+    return form_params(raw, what="query")
+
+
+def form_params(text: str, *, what: str) -> dict[str, str]:
+    """Form-encoded `text` as a plain dict; BadParams past DATA_UPLOAD_MAX_NUMBER_FIELDS."""
     try:
         pairs = parse_qsl(
-            raw,
+            text,
             keep_blank_values=True,
             errors="replace",
             max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
         )
     except ValueError:
-        raise BadParams("query: too many parameters") from None
+        raise BadParams(f"{what}: too many parameters") from None
     return dict(pairs)
 
 
@@ -95,7 +100,7 @@ def parse_session_batch(body: bytes) -> list[dict]:
     reports = []
     for number, line in enumerate(lines, start=1):
         try:
-            params = parse_event(QueryDict(line.strip()))
+            params = parse_event(form_params(line.strip(), what="report"))
             if params["event"] not in SESSION_EVENTS:
                 raise BadParams("event: a batch holds registered and unregistered reports only")
         except BadParams as error:

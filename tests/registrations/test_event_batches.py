@@ -217,6 +217,17 @@ def test_too_many_reports_are_refused(edge_client, hot_desk_user, settings):
     assert not RegistrationLogEntry.objects.exists()
 
 
+def test_a_line_with_too_many_fields_is_refused_in_json(edge_client, hot_desk_user, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
+    crowded = {**login(callid="b@x"), **{f"extra{n}": "1" for n in range(20)}}
+
+    response = post_batch(edge_client, [login(callid="a@x"), crowded])
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "line 2: report: too many parameters"
+    assert not RegistrationLogEntry.objects.exists()
+
+
 def test_a_body_over_the_upload_limit_is_refused(edge_client, hot_desk_user, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     reports = [login(callid=f"{n}@x") for n in range(20)]

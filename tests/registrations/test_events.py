@@ -194,3 +194,24 @@ def test_last_used_is_restamped_at_most_once_a_minute(edge_client, hot_desk_user
     report(edge_client, "registered", callid="third@203.0.113.7", cseq="2")
     trusted_range.refresh_from_db()
     assert trusted_range.last_used_at > first
+
+
+def test_a_report_with_too_many_fields_is_refused_in_json(edge_client, hot_desk_user, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 20
+    crowded = {**event_params("auth_failed"), **{f"extra{n}": "1" for n in range(20)}}
+
+    response = post_form(edge_client, crowded)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "form: too many parameters"
+    assert not Lockout.objects.exists()
+
+
+def test_a_report_over_the_upload_limit_is_refused_in_json(edge_client, hot_desk_user, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+
+    response = post_form(edge_client, event_params("auth_failed", ua="x" * 200))
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "body: too large"
+    assert not Lockout.objects.exists()
