@@ -30,6 +30,15 @@ from .evaluation import evaluate
 logger = logging.getLogger(__name__)
 
 
+def _body(request: HttpRequest) -> bytes:
+    """The request body, read here rather than through request.POST: its errors (too many
+    fields, too large) would be Django's HTML 400 instead of this API's JSON."""
+    try:
+        return request.body
+    except RequestDataTooBig:
+        raise BadParams("body: too large") from None
+
+
 def _bad_request(error: BadParams) -> JsonResponse:
     return JsonResponse({"allow": False, "reason": "bad_request", "detail": str(error)}, status=400)
 
@@ -103,13 +112,10 @@ class EventView(EdgeAPIView):
     """POST register/event: what happened after the check (registered, unregistered, wrong PIN)."""
 
     def post(self, request: HttpRequest):
-        # The form is read here rather than through request.POST, whose errors (too many
-        # fields, too large) would be Django's HTML 400 instead of this API's JSON.
         try:
-            body = request.body.decode("utf-8", "replace")
-            params = parse_event(form_params(body, what="form"))
-        except RequestDataTooBig:
-            return _bad_request(BadParams("body: too large"))
+            params = parse_event(
+                form_params(_body(request).decode("utf-8", "replace"), what="form")
+            )
         except BadParams as error:
             return _bad_request(error)
         recorded = recording.handle_report(params=params, edge=self.edge)
@@ -125,9 +131,7 @@ class EventBatchView(EdgeAPIView):
 
     def post(self, request: HttpRequest):
         try:
-            reports = parse_session_batch(request.body)
-        except RequestDataTooBig:
-            return _bad_request(BadParams("body: too large"))
+            reports = parse_session_batch(_body(request))
         except BadParams as error:
             return _bad_request(error)
         recorded = recording.record_session_reports(reports=reports, edge=self.edge)
