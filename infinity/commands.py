@@ -4,8 +4,8 @@ import sys
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError
-from django.db.models import QuerySet
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Model
 from django.utils import timezone
 
 
@@ -27,19 +27,29 @@ def read_secret_from_stdin(what: str) -> str:
     return secret
 
 
-def delete_in_batches(queryset: QuerySet, *, batch: int) -> int:
-    """Delete every row `queryset` selects, `batch` at a time; returns how many.
+class PruneCommand(BaseCommand):
+    """Deletes the rows of `model` whose `date_field` is older than --older-than-days days.
 
-    Batches keep each transaction, and each lock on a busy table, short.
+    In batches of `batch_size()`, which keep each transaction, and each lock on a busy table,
+    short. Subclasses name the model, the field and what the rows are called.
     """
-    total = 0
-    while pks := list(queryset.order_by().values_list("pk", flat=True)[:batch]):
-        total += queryset.model.objects.filter(pk__in=pks).delete()[0]
-    return total
 
+    model: type[Model]
+    date_field: str
+    rows_called: str
 
-def older_than(days: int):
-    """The cutoff `days` ago, for a --older-than-days option (at least 1)."""
-    if days < 1:
-        raise CommandError("--older-than-days must be at least 1.")
-    return timezone.now() - timedelta(days=days)
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--older-than-days", type=int, required=True)
+
+    def batch_size(self) -> int:
+        return 5000
+
+    def handle(self, *args, older_than_days: int, **options) -> None:
+        if older_than_days < 1:
+            raise CommandError("--older-than-days must be at least 1.")
+        cutoff = timezone.now() - timedelta(days=older_than_days)
+        old = self.model.objects.filter(**{f"{self.date_field}__lt": cutoff}).order_by()
+        total = 0
+        while pks := list(old.values_list("pk", flat=True)[: self.batch_size()]):
+            total += self.model.objects.filter(pk__in=pks).delete()[0]
+        self.stdout.write(f"Deleted {total} {self.rows_called} older than {older_than_days} days.")
