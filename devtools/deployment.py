@@ -76,12 +76,24 @@ def fresh_database(*, prefix: str, directory: Path) -> Iterator[str]:
 
 def query(database_url: str, sql: str, params: Sequence = ()) -> list[tuple]:
     """Rows of one SQL statement (`%s` placeholders) on the database at `database_url`."""
+    return _execute(database_url, sql, params)[1]
+
+
+def query_dicts(database_url: str, sql: str, params: Sequence = ()) -> list[dict]:
+    """The same, each row a dict by column name."""
+    names, rows = _execute(database_url, sql, params)
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def _execute(database_url: str, sql: str, params: Sequence) -> tuple[list[str], list[tuple]]:
     if is_postgres(database_url):
         with _postgres(database_url) as connection:
-            return connection.execute(sql, params).fetchall()
+            cursor = connection.execute(sql, params)
+            return [column.name for column in cursor.description or ()], cursor.fetchall()
     path = database_url.removeprefix("sqlite:///")
     with contextlib.closing(sqlite3.connect(path, timeout=10)) as connection, connection:
-        return connection.execute(sql.replace("%s", "?"), params).fetchall()
+        cursor = connection.execute(sql.replace("%s", "?"), params)
+        return [column[0] for column in cursor.description or ()], cursor.fetchall()
 
 
 def _postgres(url: str):

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from devtools.deployment import free_port, fresh_database, gunicorn, is_postgres, stop
+from devtools.deployment import free_port, fresh_database, gunicorn, stop
 from registrations.edge_process import die_with_parent, sip_options_ok
 from tests.conftest import require_or_skip, run_manage
 
@@ -162,10 +162,7 @@ def e2e_workdir() -> Path:
 def e2e_database(e2e_env, e2e_workdir):
     """(environment with its DATABASE_URL, PortalRecords) for a migrated and seeded database."""
     with fresh_database(prefix="hotdesk_e2e", directory=e2e_workdir) as database_url:
-        if is_postgres(database_url):
-            records = PortalRecords(postgres_url=database_url)
-        else:
-            records = PortalRecords(sqlite_path=database_url.removeprefix("sqlite:///"))
+        records = PortalRecords(database_url)
         env = {**e2e_env, "DATABASE_URL": database_url}
         for argv in (["manage.py", "migrate", "--no-input", "-v0"], ["-m", "tests.e2e.seed"]):
             done = subprocess.run(

@@ -7,30 +7,19 @@ names are Django's defaults for the registrations, users and installs models.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
 
+from devtools.deployment import query_dicts
+
 
 class PortalRecords:
-    def __init__(self, *, sqlite_path: str | None = None, postgres_url: str | None = None) -> None:
-        self.sqlite_path = sqlite_path
-        self.postgres_url = postgres_url
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
 
     def rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
-        if self.sqlite_path:
-            with sqlite3.connect(self.sqlite_path, timeout=10) as conn:
-                cursor = conn.execute(sql.replace("%s", "?"), params)
-                names = [c[0] for c in cursor.description]
-                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        import psycopg
-        from psycopg.rows import dict_row
-
-        with psycopg.connect(
-            self.postgres_url, autocommit=True, row_factory=dict_row, connect_timeout=10
-        ) as conn:
-            return conn.execute(sql, params).fetchall()
+        return query_dicts(self.database_url, sql, params)
 
     def sessions(self, extension: str, domain: str) -> list[dict[str, Any]]:
         """Every hot-desk session of one user, oldest first."""
