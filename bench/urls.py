@@ -1,6 +1,8 @@
 from django.http import JsonResponse
 from django.urls import include, path
 
+from registrations import api_urls
+
 
 def constant(request):
     """The baseline: what Django and gunicorn cost before any work of ours.
@@ -12,6 +14,6 @@ def constant(request):
 
 
 urlpatterns = [
-    path("api/sip/bench/constant", constant),
+    path(f"{api_urls.ROOT}bench/constant", constant),
     path("", include("infinity.urls")),
 ]

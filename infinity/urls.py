@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from installs.urls import install_tabs
+from registrations import api_urls
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="installs:list"), name="home"),
@@ -11,7 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("telephony/", include("installs.urls")),
     path("telephony/", include(install_tabs)),
-    path("api/sip/v1/", include("registrations.api_urls")),
+    path(f"{api_urls.ROOT}v1/", include(api_urls)),
     path("provision/", include("handsets.provisioning_urls")),
     path("admin/", admin.site.urls),
 ]

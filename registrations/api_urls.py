@@ -2,6 +2,10 @@ from django.urls import path
 
 from . import api
 
+# Everything under it is the SIP edge's, answered ahead of the browser middleware
+# (registrations.middleware); infinity.urls mounts this version of the API at ROOT + "v1/".
+ROOT = "api/sip/"
+
 app_name = "sipapi"
 urlpatterns = [
     path("register/check", api.CheckView.as_view(), name="check"),

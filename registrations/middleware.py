@@ -7,7 +7,9 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, get_resolver, get_urlconf
 
-API_PREFIX = "/api/sip/"
+from .api_urls import ROOT
+
+API_PREFIX = "/" + ROOT
 
 
 class EdgeAPIMiddleware:
