@@ -3,6 +3,8 @@
 import io
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from bulk.csvfiles import FileProblem, escape_cell, read_rows, unescape_cell, write_rows
 
@@ -55,7 +57,10 @@ def test_unreadable_files_are_one_problem(data, message):
         read_rows(data, columns=COLUMNS, required=REQUIRED)
 
 
-@pytest.mark.parametrize("value", ["=HYPERLINK(1)", "+44", "-x", "@sum", "plain", "'quoted", ""])
+@pytest.mark.parametrize(
+    "value",
+    ["=HYPERLINK(1)", "+44", "-x", "@sum", "plain", "'quoted", "", "'", "'=1", "''=1", "'\t"],
+)
 def test_formula_cells_are_escaped_and_read_back_unchanged(value):
     escaped = escape_cell(value)
     assert not escaped.startswith(("=", "+", "-", "@"))
@@ -68,3 +73,12 @@ def test_written_file_reads_back_the_same_values():
     (row,) = read(out.getvalue())
     assert row.values["name"] == '=Ann, "the" boss'
     assert out.getvalue().splitlines()[1].startswith("1001,\"'=Ann")
+
+
+@given(value=st.text())
+@example(value="'=1")
+@example(value="''")
+def test_any_cell_escapes_to_something_inert_that_reads_back_exactly(value):
+    escaped = escape_cell(value)
+    assert not escaped.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert unescape_cell(escaped) == value
