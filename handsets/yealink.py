@@ -74,6 +74,21 @@ class HotDeskConfig:
     label: str = DEFAULT_LABEL
 
 
+def _breaks_lines(char: str) -> bool:
+    """Whether `char` is a control or format character, or a Unicode line/paragraph separator.
+
+    Categories C* (controls such as CR, LF, NEL, and invisible format characters) and Zl/Zp
+    (U+2028, U+2029), which text tools and some parsers treat as the end of a line.
+    """
+    category = unicodedata.category(char)
+    return category.startswith("C") or category in {"Zl", "Zp"}
+
+
+def _describe_char(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X} {name}".rstrip()
+
+
 def line_key_limit(family: str | None) -> int:
     """The last line key of a handset family (`T46`), or of the largest family if unknown."""
     return LINE_KEY_RANGES.get((family or "").upper(), MAX_LINE_KEY)
@@ -82,17 +97,21 @@ def line_key_limit(family: str | None) -> int:
 def label_problem(label: object) -> str | None:
     """Why `label` cannot be a key label, or None if it can.
 
-    A newline would let the label start a configuration line of its own, so control
-    characters of every kind are refused, not stripped.
+    A newline would let the label start a configuration line of its own, so line breaks
+    (including U+2028 and U+2029) and control characters of every kind are refused, not
+    stripped.
     """
     if not isinstance(label, str) or not label.strip():
         return "Enter a label for the key, such as “Hot Desking”."
+    if (char := next((c for c in label if _breaks_lines(c)), None)) is not None:
+        return (
+            "The label cannot contain line breaks or other control characters "
+            f"(it has {_describe_char(char)}): type it again as plain text on one line."
+        )
     if label != label.strip():
         return "Remove the spaces around the label."
     if len(label) > MAX_LABEL_LENGTH:
         return f"Keep the label to {MAX_LABEL_LENGTH} characters: the key shows only a few."
-    if any(unicodedata.category(char).startswith("C") for char in label):
-        return "The label cannot contain line breaks or other control characters."
     return None
 
 
@@ -181,7 +200,7 @@ def _check(config: HotDeskConfig) -> None:
 def _comment(text: str) -> str:
     # Comments may carry administrator text (a desk name): flatten anything that could end
     # the comment line and start a setting.
-    flat = "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
+    flat = "".join(" " if _breaks_lines(c) else c for c in text)
     return f"# {flat.strip()}"
 
 

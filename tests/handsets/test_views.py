@@ -78,6 +78,31 @@ def test_label_with_a_line_break_is_refused(portal_client, install, field_error)
     assert "control characters" in field_error(response, "label")
 
 
+@pytest.mark.parametrize(
+    ("separator", "named"), [("\u2028", "U+2028 LINE SEPARATOR"), ("\u2029", "U+2029")]
+)
+def test_label_with_a_unicode_line_separator_is_refused_with_the_character_named(
+    portal_client, install, field_error, separator, named
+):
+    response = portal_client.post(
+        setup_url(install), {"line_key": "1", "label": f"Hot{separator}linekey.1.type = 0"}
+    )
+
+    assert response.status_code == 200
+    error = field_error(response, "label")
+    assert "line breaks" in error and named in error and "one line" in error
+    assert not ProvisioningProfile.objects.exists()
+
+
+def test_label_with_accents_and_emoji_is_saved(portal_client, install):
+    response = portal_client.post(
+        setup_url(install), {"line_key": "1", "label": "Bureau à côté 🙂"}
+    )
+
+    assert response.status_code == 302
+    assert ProvisioningProfile.objects.get(install=install).label == "Bureau à côté 🙂"
+
+
 def test_download_is_a_cfg_file_of_the_same_lines(portal_client, install):
     response = portal_client.get(reverse("handsets:download", kwargs={"install_pk": install.pk}))
 

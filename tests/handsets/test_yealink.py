@@ -66,6 +66,16 @@ def test_header_text_with_a_newline_cannot_start_a_setting_line():
     assert "hotdesking.dsskey_password_enable = 0" not in yealink.setting_lines(text)
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x0b", "\x85"])
+def test_header_text_with_a_unicode_line_separator_cannot_start_a_setting_line(separator):
+    text = yealink.render(
+        HotDeskConfig(sip_domain="acme.pbx.test", expiry=500),
+        header=(f"Desk 4{separator}hotdesking.dsskey_password_enable = 0",),
+    )
+    assert len(text.splitlines()) == text.count("\n")
+    assert "hotdesking.dsskey_password_enable = 0" not in yealink.setting_lines(text)
+
+
 @pytest.mark.parametrize(
     ("label", "ok"),
     [
@@ -78,6 +88,12 @@ def test_header_text_with_a_newline_cannot_start_a_setting_line():
         ("Tab\there", False),
         ("x" * 33, False),
         ("x" * 32, True),
+        ("Hot\u2028linekey.2.type = 0", False),
+        ("Hot\u2029Desking", False),
+        ("Hot\x85Desking", False),
+        ("Hot\u200bDesking", False),
+        ("Zoë's Desk 🙂", True),
+        ("Bureau à côté", True),
     ],
 )
 def test_label_rules(label, ok):
