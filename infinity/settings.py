@@ -171,6 +171,10 @@ HOTDESK_LOCKOUT_SHORT_WINDOW_SECONDS = env.int("HOTDESK_LOCKOUT_SHORT_WINDOW_SEC
 HOTDESK_LOCKOUT_SHORT_SECONDS = env.int("HOTDESK_LOCKOUT_SHORT_SECONDS", default=900)
 # Wrong PINs in a row without a success before the lock needs an administrator.
 HOTDESK_LOCKOUT_HARD_THRESHOLD = env.int("HOTDESK_LOCKOUT_HARD_THRESHOLD", default=10)
+# A check that hands the edge an HA1 holds one guess until the edge reports the outcome; one
+# not reported after this many seconds counts as a wrong PIN. Longer than the edge's portal
+# timeout plus its report batching and retries.
+HOTDESK_GUESS_PERMIT_SECONDS = env.int("HOTDESK_GUESS_PERMIT_SECONDS", default=60)
 
 # Provisioning server (handsets app). Behind a reverse proxy, name the header that carries the
 # handset's address (e.g. X-Forwarded-For: its last entry is used; or X-Real-IP). Unset, the

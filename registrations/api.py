@@ -25,7 +25,7 @@ from .api_forms import (
     query_params,
 )
 from .edge_auth import authenticate
-from .evaluation import evaluate
+from .evaluation import evaluate_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -86,18 +86,24 @@ class EdgeAPIView(View):
 
 
 class CheckView(EdgeAPIView):
-    """GET register/check: may this REGISTER pass? 200 with the HA1, or 403 with the reason."""
+    """GET register/check: may this REGISTER pass? 200 with the HA1, or 403 with the reason.
+
+    The reason in a 403 is the one the handset may see (`Reason.public`); the log keeps the
+    real one.
+    """
 
     def get(self, request: HttpRequest):
         try:
             params = parse_check(query_params(request))
         except BadParams as error:
             return _bad_request(error)
-        evaluation = evaluate(
+        evaluation = evaluate_attempt(
             domain=params["domain"],
             extension=params["user"],
             source_ip=params["ip"],
             deregistration=is_deregistration(params),
+            edge=self.edge,
+            attempt=params["attempt"],
         )
         recording.log_check(evaluation=evaluation, params=params, edge=self.edge)
         decision = evaluation.decision
@@ -105,7 +111,7 @@ class CheckView(EdgeAPIView):
             return JsonResponse(
                 {"allow": True, "ha1": decision.ha1, "reason": decision.reason.value}
             )
-        return JsonResponse({"allow": False, "reason": decision.reason.value}, status=403)
+        return JsonResponse({"allow": False, "reason": decision.reason.public}, status=403)
 
 
 class EventView(EdgeAPIView):
@@ -131,10 +137,25 @@ class EventBatchView(EdgeAPIView):
 
     def post(self, request: HttpRequest):
         try:
-            reports = parse_session_batch(_body(request))
+            batch = parse_session_batch(_body(request))
         except BadParams as error:
             return _bad_request(error)
-        recorded = recording.record_session_reports(reports=reports, edge=self.edge)
+        if batch.rejected:
+            logger.warning(
+                "SIP API: edge %s sent %d report lines the portal cannot take: %s",
+                self.edge,
+                len(batch.rejected),
+                "; ".join(batch.rejected[:5]),
+            )
+        recorded = recording.record_session_reports(
+            reports=batch.reports, edge=self.edge, settled=batch.settled
+        )
         return JsonResponse(
-            {"ok": True, "recorded": recorded, "duplicates": len(reports) - recorded}
+            {
+                "ok": True,
+                "recorded": recorded,
+                "duplicates": len(batch.reports) - recorded,
+                "settled": len(batch.settled),
+                "rejected": batch.rejected,
+            }
         )

@@ -8,7 +8,9 @@ known transport, and no NUL characters (PostgreSQL refuses them in a query param
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -20,9 +22,17 @@ from .models import EventKind
 PROTOCOLS = frozenset({"udp", "tcp", "tls", "ws", "wss", "sctp"})
 EVENTS = frozenset({EventKind.REGISTERED, EventKind.UNREGISTERED, EventKind.AUTH_FAILED})
 SESSION_EVENTS = frozenset({EventKind.REGISTERED, EventKind.UNREGISTERED})
+# A batch line that only settles a guess permit: the digest was right and there was no news
+# (a refresh the portal validated), or no digest was compared at all (a stale nonce).
+SETTLED = "settled"
 # Kamailio sends a batch every 100 ms; at a thousand logins a second that is about a hundred.
 MAX_BATCH = 1000
 _MAX_INT = 2**31 - 1
+# Kamailio's parser takes any CSeq number that fits an unsigned 32-bit integer; every one it
+# accepts must be one the portal accepts, or a handset could choose a report the portal refuses.
+_MAX_CSEQ = 2**32 - 1
+# The edge's id of one REGISTER transaction (Kamailio's $sruid: "srid-6b0f505d-19af-1").
+_ATTEMPT_RE = re.compile(r"[-A-Za-z0-9_.:@]{1,64}")
 
 
 class BadParams(ValueError):
@@ -61,9 +71,12 @@ def parse_check(query: Mapping[str, str]) -> dict:
         "ip": _text(query, "ip", 64, required=True).strip(),
         "port": _integer(query, "port", 0, 65535),
         "proto": _text(query, "proto", 8).strip().lower(),
-        "expires": _integer(query, "expires", 0, _MAX_INT),
+        # The handset chooses it (any 32-bit number Kamailio parses): past any binding's
+        # length it means the same, and it is stored capped.
+        "expires": _capped(_integer(query, "expires", 0, _MAX_CSEQ), _MAX_INT),
         "ua": _text(query, "ua", 1024)[:255],
         "callid": _text(query, "callid", 255),
+        "attempt": _attempt(query),
     }
     if params["proto"] and params["proto"] not in PROTOCOLS:
         raise BadParams("proto: unknown transport")
@@ -77,16 +90,28 @@ def parse_event(body: Mapping[str, str]) -> dict:
     if params["event"] not in EVENTS:
         raise BadParams("event: must be registered, unregistered or auth_failed")
     params["callid"] = _text(body, "callid", 255, required=True)
-    params["cseq"] = _integer(body, "cseq", 0, _MAX_INT, required=True)
+    params["cseq"] = _integer(body, "cseq", 0, _MAX_CSEQ, required=True)
     params["contact"] = _text(body, "contact", 512)
     return params
 
 
-def parse_session_batch(body: bytes) -> list[dict]:
-    """A batch of `registered`/`unregistered` reports: one form-encoded report per line.
+@dataclass
+class Batch:
+    """What one batch of the edge holds, line by line."""
 
-    All or nothing: the first bad line is a BadParams naming its line number. A wrong PIN is
-    never batched (it must count before the next guess), so `auth_failed` is refused here.
+    reports: list[dict] = field(default_factory=list)  # registered/unregistered, in order
+    settled: list[str] = field(default_factory=list)  # attempts settled without news
+    rejected: list[str] = field(default_factory=list)  # "line N: why", one per bad line
+
+
+def parse_session_batch(body: bytes) -> Batch:
+    """A batch of reports from the edge: one form-encoded report per line.
+
+    Lines are `registered`/`unregistered` reports, or `event=settled&attempt=...` for a guess
+    permit whose outcome is no news. A bad line is rejected on its own (in `Batch.rejected`)
+    and never takes the batch's other lines with it: those may be another customer's logins.
+    Only a body that is not a batch at all is a BadParams. A wrong PIN is never batched (it
+    must count before the next guess), so `auth_failed` is a rejected line here.
     """
     try:
         text = body.decode("utf-8")
@@ -97,16 +122,32 @@ def parse_session_batch(body: bytes) -> list[dict]:
         raise BadParams("body: no reports (one form-encoded report per line)")
     if len(lines) > MAX_BATCH:
         raise BadParams(f"body: more than {MAX_BATCH} reports")
-    reports = []
+    batch = Batch()
     for number, line in enumerate(lines, start=1):
         try:
-            params = parse_event(form_params(line.strip(), what="report"))
+            fields = form_params(line.strip(), what="report")
+            if fields.get("event") == SETTLED:
+                batch.settled.append(_attempt(fields))
+                continue
+            params = parse_event(fields)
             if params["event"] not in SESSION_EVENTS:
-                raise BadParams("event: a batch holds registered and unregistered reports only")
+                raise BadParams("event: a batch holds registered, unregistered and settled only")
         except BadParams as error:
-            raise BadParams(f"line {number}: {error}") from None
-        reports.append(params)
-    return reports
+            batch.rejected.append(f"line {number}: {error}")
+            continue
+        batch.reports.append(params)
+    return batch
+
+
+def _capped(value: int | None, high: int) -> int | None:
+    return value if value is None else min(value, high)
+
+
+def _attempt(data: Mapping[str, str]) -> str:
+    value = _text(data, "attempt", 64, required=True)
+    if not _ATTEMPT_RE.fullmatch(value):
+        raise BadParams("attempt: the edge's transaction id (letters, digits, - _ . : @)")
+    return value
 
 
 def is_deregistration(params: dict) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from django.db import connections, router
@@ -24,7 +24,8 @@ from installs.models import Install
 from trustedips.models import TrustedRange
 from users.models import PbxUser
 
-from .policy import Decision, IPNetwork, LockFacts, UserFacts, decide
+from . import lockouts
+from .policy import Decision, IPNetwork, LockFacts, Reason, UserFacts, decide
 
 
 @dataclass(frozen=True)
@@ -134,11 +135,18 @@ def evaluate(
     domain = domain.strip().lower()
     row = _user_facts(domain=domain, extension=extension)
     if row is None:
-        install_id = Install.objects.filter(sip_domain=domain).values_list("pk", flat=True).first()
+        install = (
+            Install.objects.filter(sip_domain=domain)
+            .values_list("pk", "trusted_ranges_version")
+            .first()
+        )
+        install_id = install[0] if install else None
         decision = decide(
-            domain_known=install_id is not None,
+            domain_known=install is not None,
             user=None,
-            trusted_networks=(),
+            # The source is judged before the extension: an outsider must get the same
+            # answer whether the extension exists or not.
+            trusted_networks=trusted_networks(*install) if install else (),
             lock=None,
             source_ip=source_ip,
             now=now or timezone.now(),
@@ -155,6 +163,42 @@ def evaluate(
         deregistration=deregistration,
     )
     return Evaluation(decision=decision, install_id=install_id, pbx_user_id=user_id)
+
+
+def evaluate_attempt(
+    *,
+    domain: str,
+    extension: str,
+    source_ip: str,
+    edge: str,
+    attempt: str,
+    deregistration: bool = False,
+) -> Evaluation:
+    """`evaluate` for a REGISTER the edge is about to check a digest for.
+
+    An allow hands the edge the user's HA1, which lets it check one guess; so an allow also
+    takes that guess from the user's lockout budget (`lockouts.take_permit`), under the lock
+    where the count is kept. With no guess left, the answer is `locked`.
+    """
+    evaluation = evaluate(
+        domain=domain, extension=extension, source_ip=source_ip, deregistration=deregistration
+    )
+    if not evaluation.decision.allow or evaluation.pbx_user_id is None:
+        return evaluation
+    permitted = lockouts.take_permit(
+        attempt=lockouts.Attempt(
+            pbx_user_id=evaluation.pbx_user_id,
+            install_id=evaluation.install_id,
+            domain=domain.strip().lower(),
+            extension=extension,
+            edge=edge,
+            attempt=attempt,
+            source_ip=source_ip,
+        )
+    )
+    if permitted:
+        return evaluation
+    return replace(evaluation, decision=Decision(False, Reason.LOCKED))
 
 
 def find_user(*, domain: str, extension: str) -> tuple[Install | None, PbxUser | None]:

@@ -18,4 +18,8 @@ EXPLANATIONS: dict[Reason, str] = {
         "Too many wrong PINs: the user is locked. Unlock them on the Users tab or set a new PIN."
     ),
     Reason.WRONG_PIN: "The handset sent a wrong PIN.",
+    Reason.NO_OUTCOME: (
+        "The SIP edge was given the PIN's hash and never said whether the handset sent the right "
+        "PIN, so the attempt counts as a wrong PIN."
+    ),
 }

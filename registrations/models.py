@@ -14,6 +14,7 @@ class ReasonCode(models.TextChoices):
     UNTRUSTED_SOURCE = Reason.UNTRUSTED_SOURCE.value, "Untrusted source address"
     LOCKED = Reason.LOCKED.value, "Locked after wrong PINs"
     WRONG_PIN = Reason.WRONG_PIN.value, "Wrong PIN"
+    NO_OUTCOME = Reason.NO_OUTCOME.value, "No outcome reported: counted as a wrong PIN"
 
 
 class SipCredential(models.Model):
@@ -82,6 +83,35 @@ class Lockout(models.Model):
         return f"since {since} {why}, until {until}"
 
 
+class GuessPermit(models.Model):
+    """One digest check the portal has allowed and whose outcome the edge has not reported yet.
+
+    The check that hands an edge a user's HA1 takes a permit, under the lock of the user's
+    `Lockout` row, only while the user has guesses left counting the permits still open; the
+    outcome report settles it. So parallel attempts can never have more digests checked than
+    the lockout thresholds allow. A permit left open longer than
+    `HOTDESK_GUESS_PERMIT_SECONDS` counts as a wrong PIN (fail closed: a lost report must not
+    be a free guess).
+    """
+
+    pbx_user = models.ForeignKey(
+        "users.PbxUser", on_delete=models.CASCADE, related_name="guess_permits"
+    )
+    edge = models.CharField(max_length=64)
+    attempt = models.CharField(max_length=64)
+    source_ip = models.CharField(max_length=64, blank=True)
+    granted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["edge", "attempt"], name="guess_permit_once"),
+        ]
+        indexes = [models.Index(fields=["pbx_user", "granted_at"], name="guess_permit_user")]
+
+    def __str__(self) -> str:
+        return f"permit {self.attempt} of {self.edge}"
+
+
 class EventKind(models.TextChoices):
     CHECK = "check", "Check"
     REGISTERED = "registered", "Registered"
@@ -92,8 +122,9 @@ class EventKind(models.TextChoices):
 class RegistrationLogEntry(models.Model):
     """One check or outcome report from the SIP edge: every "no" can be explained from here.
 
-    Outcome reports are unique by (call_id, cseq, kind), which makes a retransmitted report a
-    no-op instead of a second failure count.
+    Outcome reports are unique by (edge, attempt, kind). `attempt` is the id the edge gives one
+    REGISTER transaction (Kamailio's `$sruid`), never anything the handset chose: a report sent
+    twice is a no-op, while two guesses are two attempts whatever their Call-ID and CSeq.
     """
 
     # Set when the entry is made, not when a batch of check entries reaches the database.
@@ -112,9 +143,11 @@ class RegistrationLogEntry(models.Model):
     user_agent = models.CharField(max_length=255, blank=True)
     expires = models.PositiveIntegerField(null=True, blank=True)
     call_id = models.CharField(max_length=255, blank=True)
-    cseq = models.PositiveIntegerField(null=True, blank=True)
+    # Kamailio accepts any CSeq number that fits 32 bits unsigned.
+    cseq = models.PositiveBigIntegerField(null=True, blank=True)
     contact = models.CharField(max_length=512, blank=True)
     edge = models.CharField(max_length=64, blank=True)
+    attempt = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name_plural = "registration log"
@@ -126,9 +159,9 @@ class RegistrationLogEntry(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["call_id", "cseq", "kind"],
-                condition=~models.Q(kind="check"),
-                name="reglog_report_once",
+                fields=["edge", "attempt", "kind"],
+                condition=~models.Q(kind="check") & ~models.Q(attempt=""),
+                name="reglog_report_once_per_attempt",
             ),
         ]
 

@@ -10,20 +10,26 @@ The rules deny by default and run in this order; the first one that fails
 decides the reason:
 
 1. the SIP domain belongs to a known install          (``UNKNOWN_DOMAIN``)
-2. the extension exists in that install               (``UNKNOWN_EXTENSION``)
-3. the user has Hot Desk Access, unless this is a
+2. the source is a single IP address                  (``MALFORMED_SOURCE``)
+   inside one of that install's trusted networks      (``UNTRUSTED_SOURCE``)
+3. the extension exists in that install               (``UNKNOWN_EXTENSION``)
+4. the user has Hot Desk Access, unless this is a
    de-registration                                    (``NO_HOT_DESK_ACCESS``)
-4. the user has a well-formed PIN HA1                 (``NO_PIN_SET``)
-5. the source is a single IP address                  (``MALFORMED_SOURCE``)
-   inside a trusted network                           (``UNTRUSTED_SOURCE``)
+5. the user has a well-formed PIN HA1                 (``NO_PIN_SET``)
 6. the user is not locked out                         (``LOCKED``)
 
 Only then is the REGISTER allowed, and the decision carries the user's HA1 so
 Kamailio can check the digest itself; the PIN never leaves the database.
 
-The source check deliberately comes *before* the lock check: attempts from
-untrusted addresses never reach lock state, so nobody outside a trusted
-network can lock a user out, nor learn whether a user is locked.
+The source check comes *before* anything about the user: from outside a
+trusted network nobody learns whether an extension exists, has access or is
+locked, and nobody can lock a user out. What goes on the wire is
+:attr:`Reason.public`, which also says ``untrusted_source`` for an unknown
+domain (no source is trusted for a domain nobody has), so an outsider gets the
+same answer for every domain and extension; the log keeps the real reason.
+
+How many wrong PINs may still be checked, counting those in flight, is
+:func:`guesses_left`: the portal hands out an HA1 only while it is above zero.
 
 Every function here returns an answer for malformed input instead of raising;
 only :class:`Decision` raises, and only for a programming error.
@@ -38,15 +44,17 @@ import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeAlias
 
 __all__ = [
     "Decision",
+    "GuessLimits",
     "LockFacts",
     "Reason",
     "UserFacts",
     "decide",
+    "guesses_left",
     "ha1_matches_pin",
     "is_trusted",
     "lock_is_active",
@@ -76,6 +84,18 @@ class Reason(enum.StrEnum):
     # Never returned by decide(): the portal cannot see the digest. It is
     # recorded when Kamailio reports that a digest it checked has failed.
     WRONG_PIN = "wrong_pin"
+    # Never returned by decide() either: an HA1 was handed out and no outcome came
+    # back in time, so the attempt is counted as a wrong PIN (fail closed).
+    NO_OUTCOME = "no_outcome"
+
+    @property
+    def public(self) -> str:
+        """The reason as the SIP edge may show it to the handset.
+
+        An unknown domain reads as an untrusted source: no source is trusted for a
+        domain nobody has, and an outsider must not learn which domains exist.
+        """
+        return Reason.UNTRUSTED_SOURCE.value if self is Reason.UNKNOWN_DOMAIN else self.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +247,13 @@ def decide(
     """
     if not domain_known:
         return Decision(False, Reason.UNKNOWN_DOMAIN)
+    # The source before anything about the user: an outsider learns nothing about who
+    # exists, has access or is locked, and cannot lock anyone out.
+    source = normalise_source(source_ip)
+    if source is None:
+        return Decision(False, Reason.MALFORMED_SOURCE)
+    if not is_trusted(source, trusted_networks):
+        return Decision(False, Reason.UNTRUSTED_SOURCE)
     if user is None:
         return Decision(False, Reason.UNKNOWN_EXTENSION)
     if not user.hot_desk_access and not deregistration:
@@ -235,15 +262,49 @@ def decide(
     # hand Kamailio a value that would only surface later as a wrong PIN.
     if not _is_well_formed_ha1(user.pin_ha1):
         return Decision(False, Reason.NO_PIN_SET)
-    source = normalise_source(source_ip)
-    if source is None:
-        return Decision(False, Reason.MALFORMED_SOURCE)
-    if not is_trusted(source, trusted_networks):
-        return Decision(False, Reason.UNTRUSTED_SOURCE)
-    # Only now, with a trusted source, may lock state influence the answer.
     if lock_is_active(lock, now=now):
         return Decision(False, Reason.LOCKED)
     return Decision(True, Reason.OK, ha1=user.pin_ha1)
+
+
+@dataclass(frozen=True, slots=True)
+class GuessLimits:
+    """The lockout thresholds: a timed lock after ``short_count`` wrong PINs within
+    ``short_window``; a lock until an administrator acts after ``hard_count`` in a row."""
+
+    short_count: int
+    short_window: timedelta
+    hard_count: int
+
+
+def guesses_left(
+    *,
+    consecutive_failures: int,
+    window_failures: int,
+    window_started_at: datetime | None,
+    in_flight: int,
+    limits: GuessLimits,
+    now: datetime,
+) -> int:
+    """How many more digests may be checked before a threshold is reached.
+
+    ``in_flight`` counts the checks already allowed whose outcome is not known yet:
+    each of them may still turn out to be a wrong PIN, so each uses up a guess until
+    it is settled. Zero or less means the next check must be refused as locked, so no
+    number of parallel attempts ever has more digests checked than the thresholds
+    allow. A window whose start cannot be compared with ``now`` counts as open.
+    """
+    window_open = window_started_at is not None
+    if window_open:
+        try:
+            window_open = bool(now - window_started_at < limits.short_window)
+        except TypeError:
+            window_open = True
+    in_window = window_failures if window_open else 0
+    return min(
+        limits.hard_count - consecutive_failures,
+        limits.short_count - in_window,
+    ) - max(in_flight, 0)
 
 
 def pin_ha1(*, extension: str, domain: str, pin: str) -> str:

@@ -42,8 +42,11 @@ def log_check(*, evaluation: Evaluation, params: dict, edge: str) -> None:
 def handle_report(*, params: dict, edge: str) -> bool:
     """Record one outcome report and act on it; False when it was a duplicate (no effect).
 
-    A retransmitted report (same Call-ID, CSeq and event) is ignored as a whole, so a wrong
-    PIN is never counted twice.
+    A report is identified by the edge and the attempt id the edge gave the REGISTER
+    transaction, never by anything the handset chose: the same report sent again is a
+    duplicate, while every guess is an attempt of its own and counts, whatever its Call-ID
+    and CSeq. An attempt whose permit was counted already because its outcome came too late
+    (`lockouts.take_permit`) is a duplicate too: a wrong PIN never counts twice.
     """
     if params["event"] != EventKind.AUTH_FAILED:
         return record_session_reports(reports=[params], edge=edge) == 1
@@ -65,25 +68,39 @@ def handle_report(*, params: dict, edge: str) -> bool:
             if pbx_user is not None and _is_trusted_source(
                 params["ip"], pbx_user.install_id, pbx_user.install.trusted_ranges_version
             ):
-                lockouts.record_failure(pbx_user=pbx_user, source_ip=params["ip"], now=now)
+                lockouts.record_failure(
+                    pbx_user=pbx_user,
+                    source_ip=params["ip"],
+                    now=now,
+                    edge=edge,
+                    attempt=params["attempt"],
+                )
     except IntegrityError:
         return False
     return True
 
 
-def record_session_reports(*, reports: Sequence[dict], edge: str) -> int:
+def record_session_reports(
+    *, reports: Sequence[dict], edge: str, settled: Sequence[str] = ()
+) -> int:
     """Record `registered` and `unregistered` reports, in order; returns how many were new.
 
     The SIP edge queues these and sends them in batches, so this is written per batch: a
     handful of queries and one transaction however many reports it holds. Each report is
     logged, and for a known user a registration ends the run of wrong PINs, stamps the trusted
     range it came from and opens or refreshes the session (`sessions.apply_reports`); a
-    de-registration closes it. A report already in the log (same Call-ID, CSeq and event) is a
-    duplicate and changes nothing.
+    de-registration closes it. A report already in the log (same edge, attempt and event) is a
+    duplicate and changes nothing. Every attempt reported here, and each of `settled`, had a
+    right digest or none at all: its guess permit is given back.
     """
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             with transaction.atomic():
+                lockouts.settle(
+                    edge=edge, attempts=[*settled, *(params["attempt"] for params in reports)]
+                )
+                if not reports:
+                    return 0
                 return _record_session_reports(reports, edge=edge, now=timezone.now())
         except IntegrityError:
             if attempt == _ATTEMPTS:
@@ -99,7 +116,7 @@ class _User(NamedTuple):
 
 
 def _record_session_reports(reports: Sequence[dict], *, edge: str, now: datetime) -> int:
-    fresh = _not_logged_yet(reports)
+    fresh = _not_logged_yet(reports, edge=edge)
     if not fresh:
         return 0
     users = _users(fresh)
@@ -143,17 +160,19 @@ def _record_session_reports(reports: Sequence[dict], *, edge: str, now: datetime
     return len(fresh)
 
 
-def _not_logged_yet(reports: Sequence[dict]) -> list[dict]:
+def _not_logged_yet(reports: Sequence[dict], *, edge: str) -> list[dict]:
     """The reports that are neither in the log already nor repeated earlier in `reports`."""
     seen = set(
-        RegistrationLogEntry.objects.filter(call_id__in={p["callid"] for p in reports})
-        .exclude(kind=EventKind.CHECK)  # as `reglog_report_once`, whose index this uses
+        RegistrationLogEntry.objects.filter(edge=edge, attempt__in={p["attempt"] for p in reports})
+        # As `reglog_report_once_per_attempt`, whose index this uses.
+        .exclude(kind=EventKind.CHECK)
+        .exclude(attempt="")
         .order_by()
-        .values_list("call_id", "cseq", "kind")
+        .values_list("attempt", "kind")
     )
     fresh = []
     for params in reports:
-        key = (params["callid"], params["cseq"], params["event"])
+        key = (params["attempt"], params["event"])
         if key not in seen:
             seen.add(key)
             fresh.append(params)
@@ -223,4 +242,5 @@ def _request_fields(params: dict) -> dict:
         "expires": params["expires"],
         "call_id": params["callid"],
         "cseq": params.get("cseq"),  # reports only
+        "attempt": params["attempt"],
     }

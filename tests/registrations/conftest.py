@@ -3,8 +3,8 @@
 `deployment` migrates a database of its own (PostgreSQL when DATABASE_URL points at PostgreSQL,
 as in CI, else a temporary SQLite file) and sets it up the way an operator would, with
 `manage.py` commands run as processes: install acme.pbx.test trusting 203.0.113.0/24, users 1001,
-1002 and 1003 with Hot Desk Access and PIN 2468 (1001 for operator checks, which never change it;
-1002 and 1003 for lockout counts), and the API credential edge-1.
+1002, 1003 and 1004 with Hot Desk Access and PIN 2468 (1001 for operator checks, which never
+change it; 1002, 1003 and 1004 for lockout counts), and the API credential edge-1.
 """
 
 import os
@@ -60,7 +60,7 @@ def _deploy(tmp_path_factory, database_url: str) -> SimpleNamespace:
             ("set_pbx_user", *domain, "--extension", extension, "--hot-desk", "--pin-stdin"),
             f"{DEPLOYED_PIN}\n",
         )
-        for extension in ("1001", "1002", "1003")
+        for extension in ("1001", "1002", "1003", "1004")
     ]
     for args, stdin in steps:
         done = run_manage(env, *args, stdin=stdin)

@@ -18,6 +18,12 @@ UNTRUSTED_IP = "192.0.2.7"
 HANDSET_UA = "Infinity-Handset/5.1"
 
 _cseqs = itertools.count(1)
+_attempts = itertools.count(1)
+
+
+def new_attempt() -> str:
+    """An id as the edge gives each REGISTER transaction (Kamailio's $sruid)."""
+    return f"srid-test-{next(_attempts)}"
 
 
 def expected_ha1(extension: str, domain: str, pin: str) -> str:
@@ -40,6 +46,7 @@ def check_params(**overrides) -> dict:
         "expires": "500",
         "ua": HANDSET_UA,
         "callid": "a84b4c76e66710@203.0.113.7",
+        "attempt": new_attempt(),
     }
     params.update(overrides)
     return {key: value for key, value in params.items() if value is not None}
@@ -50,7 +57,7 @@ def check(client, **overrides):
 
 
 def event_params(kind: str, /, **overrides) -> dict:
-    """An outcome report; every call gets a fresh CSeq unless one is given."""
+    """An outcome report; every call gets a fresh CSeq and attempt unless one is given."""
     params = check_params(
         event=kind,
         cseq=str(next(_cseqs)),

@@ -1,5 +1,7 @@
-"""Simultaneous wrong PINs all count, in one process and across gunicorn workers."""
+"""Simultaneous wrong PINs all count, and simultaneous checks never overshoot a lock, in one
+process and across gunicorn workers."""
 
+import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -53,15 +55,24 @@ def test_wrong_pins_reported_at_once_to_several_workers_all_count(deployment, gu
     fields = {"domain": "acme.pbx.test", "user": "1002", "ip": "203.0.113.7", "port": "5060"}
 
     def check() -> tuple[int, dict]:
-        url = f"{gunicorn.base}/api/sip/v1/register/check?{urlencode(fields)}"
-        return http_call(url, headers=auth)
+        query = urlencode({**fields, "attempt": f"srid-check-{next(attempts)}"})
+        return http_call(f"{gunicorn.base}/api/sip/v1/register/check?{query}", headers=auth)
 
+    attempts = itertools.count()
     assert check()[0] == 200
     start = threading.Barrier(REPORTS)
 
-    def wrong_pin(cseq: int) -> tuple[int, dict]:
+    def wrong_pin(n: int) -> tuple[int, dict]:
+        # The same Call-ID and CSeq in every guess, as an attacker may send them: each guess
+        # is still an attempt of its own at the edge, and counts.
         body = urlencode(
-            {**fields, "event": "auth_failed", "callid": "guess@203.0.113.7", "cseq": cseq}
+            {
+                **fields,
+                "event": "auth_failed",
+                "callid": "guess@203.0.113.7",
+                "cseq": "1",
+                "attempt": f"srid-guess-{n}",
+            }
         ).encode()
         start.wait(timeout=30)
         return http_call(f"{gunicorn.base}/api/sip/v1/register/event", data=body, headers=auth)
@@ -89,6 +100,7 @@ def test_the_same_report_sent_to_several_workers_at_once_counts_once(deployment,
             "event": "auth_failed",
             "callid": "retransmitted@203.0.113.7",
             "cseq": "7",
+            "attempt": "srid-retransmitted-1",
         }
     ).encode()
     start = threading.Barrier(6)
@@ -114,3 +126,38 @@ def test_the_deployment_runs_on_the_database_engine_of_the_suite(deployment):
     from django.db import connection as suite_connection
 
     assert deployment.engine == suite_connection.vendor
+
+
+def test_checks_sent_at_once_to_several_workers_never_hand_out_more_guesses_than_the_lock_allows(
+    deployment, gunicorn
+):
+    # Twelve attempts at once, each of which would be a wrong PIN: only as many may be given
+    # the HA1 (and so have a digest checked) as the 5-in-15-minutes lock allows.
+    auth = {"Authorization": basic("edge-1", deployment.edge_secret)}
+    start = threading.Barrier(REPORTS)
+
+    def attempt(n: int) -> tuple[int, dict]:
+        query = urlencode(
+            {
+                "domain": "acme.pbx.test",
+                "user": "1004",
+                "ip": f"203.0.113.{n % 3 + 1}",
+                "attempt": f"srid-parallel-{n}",
+            }
+        )
+        start.wait(timeout=30)
+        return http_call(f"{gunicorn.base}/api/sip/v1/register/check?{query}", headers=auth)
+
+    with ThreadPoolExecutor(max_workers=REPORTS) as pool:
+        answers = list(pool.map(attempt, range(REPORTS)))
+
+    allowed = [answer for status, answer in answers if status == 200]
+    refused = [answer["reason"] for status, answer in answers if status == 403]
+    assert len(allowed) == 5, answers
+    assert refused == ["locked"] * (REPORTS - 5)
+    permits = deployment.query(
+        "SELECT count(*) FROM registrations_guesspermit p "
+        "JOIN users_pbxuser u ON u.id = p.pbx_user_id WHERE u.extension = %s",
+        ("1004",),
+    )
+    assert permits == [(5,)]

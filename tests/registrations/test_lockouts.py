@@ -10,7 +10,7 @@ from audit.models import Action, AuditEvent
 from audit.trail import Actor
 from registrations import lockouts
 from registrations.lockouts import Thresholds, apply_failure
-from registrations.models import Lockout
+from registrations.models import EventKind, Lockout, RegistrationLogEntry
 from users import services
 
 from .helpers import check, report
@@ -275,3 +275,139 @@ def test_operator_check_while_locked_does_not_extend_or_count(edge_client, hot_d
         before.consecutive_failures,
         before.locked_until,
     )
+
+
+# --- Mutations the suite once let through ------------------------------------------------------
+
+
+def test_a_timed_lock_starts_a_new_window_so_one_failure_after_it_does_not_relock():
+    # A short lock shorter than the window: the failures that caused it must not count again.
+    limits = Thresholds(
+        short_count=5, short_window=15 * MINUTE, short_lock=5 * MINUTE, hard_count=10
+    )
+    lockout = failures_at(*(n * MINUTE for n in range(5)), limits=limits)  # locked 4 -> 9
+    assert (lockout.window_failures, lockout.window_started_at) == (0, None)
+
+    apply_failure(lockout, now=START + 10 * MINUTE, limits=limits)
+
+    assert not lockout.is_active(START + 10 * MINUTE)
+    assert lockout.window_failures == 1
+
+
+def test_the_tenth_failure_during_a_timed_lock_keeps_when_that_lock_began():
+    # Reports of attempts allowed before the lock may still arrive while it holds.
+    lockout = failures_at(*(n * MINUTE for n in range(10)))  # timed lock at + 4 min
+
+    assert lockout.locked_indefinitely
+    assert lockout.locked_at == START + 4 * MINUTE
+
+
+@pytest.mark.django_db
+def test_a_success_does_not_lift_an_active_lock(hot_desk_user):
+    for _ in range(5):
+        lockouts.record_failure(pbx_user=hot_desk_user, source_ip="203.0.113.7", now=timezone.now())
+
+    lockouts.record_successes([hot_desk_user.pk])
+
+    lockout = Lockout.objects.get(pbx_user=hot_desk_user)
+    assert lockout.is_active(timezone.now())
+    assert lockout.consecutive_failures == 0
+
+
+# --- Guess permits: a guess is counted where the HA1 is handed out -----------------------------
+
+
+def attempt_of(pbx_user, n: int, *, edge: str = "edge-1") -> lockouts.Attempt:
+    return lockouts.Attempt(
+        pbx_user_id=pbx_user.pk,
+        install_id=pbx_user.install_id,
+        domain=pbx_user.install.sip_domain,
+        extension=pbx_user.extension,
+        edge=edge,
+        attempt=f"srid-permit-{n}",
+        source_ip="203.0.113.7",
+    )
+
+
+@pytest.mark.django_db
+def test_no_more_permits_than_guesses_left_while_outcomes_are_pending(hot_desk_user):
+    granted = [lockouts.take_permit(attempt=attempt_of(hot_desk_user, n)) for n in range(7)]
+
+    assert granted == [True] * 5 + [False] * 2
+    assert hot_desk_user.guess_permits.count() == 5
+
+
+@pytest.mark.django_db
+def test_a_permit_asked_for_again_by_the_same_attempt_is_the_same_permit(hot_desk_user):
+    for _ in range(3):
+        assert lockouts.take_permit(attempt=attempt_of(hot_desk_user, 1))
+
+    assert hot_desk_user.guess_permits.count() == 1
+
+
+@pytest.mark.django_db
+def test_settled_permits_give_their_guesses_back(hot_desk_user):
+    for n in range(5):
+        assert lockouts.take_permit(attempt=attempt_of(hot_desk_user, n))
+
+    lockouts.settle(edge="edge-1", attempts=["srid-permit-0", "srid-permit-1"])
+
+    assert lockouts.take_permit(attempt=attempt_of(hot_desk_user, 5))
+    assert lockouts.take_permit(attempt=attempt_of(hot_desk_user, 6))
+    assert not lockouts.take_permit(attempt=attempt_of(hot_desk_user, 7))
+
+
+@pytest.mark.django_db
+def test_another_edges_attempt_of_the_same_name_does_not_settle_a_permit(hot_desk_user):
+    for n in range(5):
+        assert lockouts.take_permit(attempt=attempt_of(hot_desk_user, n))
+
+    lockouts.settle(edge="edge-2", attempts=[f"srid-permit-{n}" for n in range(5)])
+
+    assert not lockouts.take_permit(attempt=attempt_of(hot_desk_user, 5))
+
+
+@pytest.mark.django_db
+def test_a_wrong_pin_settles_its_permit_and_counts(hot_desk_user):
+    for n in range(4):
+        assert lockouts.take_permit(attempt=attempt_of(hot_desk_user, n))
+
+    lockouts.record_failure(
+        pbx_user=hot_desk_user, source_ip="203.0.113.7", edge="edge-1", attempt="srid-permit-0"
+    )
+
+    # 1 failure + 3 in flight: one guess left.
+    assert hot_desk_user.guess_permits.count() == 3
+    assert lockouts.take_permit(attempt=attempt_of(hot_desk_user, 4))
+    assert not lockouts.take_permit(attempt=attempt_of(hot_desk_user, 5))
+
+
+@pytest.mark.django_db
+def test_a_permit_never_settled_counts_as_a_wrong_pin_once(edge_client, hot_desk_user, settings):
+    settings.HOTDESK_GUESS_PERMIT_SECONDS = 60
+    assert lockouts.take_permit(attempt=attempt_of(hot_desk_user, 1), now=START)
+
+    # The next attempt, after the outcome of the first should have come back.
+    assert lockouts.take_permit(attempt=attempt_of(hot_desk_user, 2), now=START + MINUTE)
+
+    lockout = Lockout.objects.get(pbx_user=hot_desk_user)
+    assert lockout.consecutive_failures == 1
+    entry = RegistrationLogEntry.objects.get(kind=EventKind.AUTH_FAILED)
+    assert (entry.reason, entry.attempt, entry.edge) == ("no_outcome", "srid-permit-1", "edge-1")
+    # The late report of that same attempt is a duplicate: counted once, not twice.
+    late = report(edge_client, "auth_failed", attempt="srid-permit-1")
+    assert late.json() == {"ok": True, "duplicate": True}
+    lockout.refresh_from_db()
+    assert lockout.consecutive_failures == 1
+
+
+@pytest.mark.django_db
+def test_a_permit_still_within_its_time_is_not_counted(hot_desk_user, settings):
+    settings.HOTDESK_GUESS_PERMIT_SECONDS = 60
+    assert lockouts.take_permit(attempt=attempt_of(hot_desk_user, 1), now=START)
+
+    assert lockouts.take_permit(
+        attempt=attempt_of(hot_desk_user, 2), now=START + MINUTE - timedelta(seconds=1)
+    )
+
+    assert Lockout.objects.get(pbx_user=hot_desk_user).consecutive_failures == 0

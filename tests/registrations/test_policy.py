@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 
 from registrations.policy import (
     Decision,
+    GuessLimits,
     LockFacts,
     Reason,
     UserFacts,
     decide,
+    guesses_left,
     ha1_matches_pin,
     is_trusted,
     lock_is_active,
@@ -110,14 +112,14 @@ PRECEDENCE_ROWS = [
         lock=LOCKED_INDEFINITELY,
     ),
     _row(
-        "unknown-extension-beats-untrusted-source",
-        Reason.UNKNOWN_EXTENSION,
+        "untrusted-source-beats-unknown-extension",
+        Reason.UNTRUSTED_SOURCE,
         user=None,
         source_ip=UNTRUSTED_SOURCE,
     ),
     _row(
-        "unknown-extension-beats-malformed-source",
-        Reason.UNKNOWN_EXTENSION,
+        "malformed-source-beats-unknown-extension",
+        Reason.MALFORMED_SOURCE,
         user=None,
         source_ip="abc",
     ),
@@ -127,14 +129,14 @@ PRECEDENCE_ROWS = [
         user=UserFacts(extension="201", hot_desk_access=False, pin_ha1=""),
     ),
     _row(
-        "no-hot-desk-access-beats-untrusted-source",
-        Reason.NO_HOT_DESK_ACCESS,
+        "untrusted-source-beats-no-hot-desk-access",
+        Reason.UNTRUSTED_SOURCE,
         user=REVOKED_USER,
         source_ip=UNTRUSTED_SOURCE,
     ),
     _row(
-        "no-pin-beats-malformed-source",
-        Reason.NO_PIN_SET,
+        "malformed-source-beats-no-pin",
+        Reason.MALFORMED_SOURCE,
         user=USER_WITHOUT_PIN,
         source_ip="abc",
     ),
@@ -373,9 +375,81 @@ def test_each_rule_denies_with_its_own_reason(overrides: dict[str, Any], expecte
     _check(overrides, expected)
 
 
-def test_every_reason_but_wrong_pin_is_reachable_from_decide() -> None:
+def test_every_reason_but_the_reported_ones_is_reachable_from_decide() -> None:
     reached = {row.values[1] for row in REASON_ROWS}
-    assert reached == set(Reason) - {Reason.WRONG_PIN}
+    assert reached == set(Reason) - {Reason.WRONG_PIN, Reason.NO_OUTCOME}
+
+
+@pytest.mark.parametrize("extension_known", [True, False])
+@pytest.mark.parametrize("domain_known", [True, False])
+def test_an_untrusted_source_gets_one_answer_whoever_it_asks_about(
+    domain_known: bool, extension_known: bool
+) -> None:
+    # Nothing about the user may show on the wire before the source is trusted.
+    decision = _decide(
+        domain_known=domain_known,
+        user=USER if extension_known else None,
+        trusted_networks=TRUSTED if domain_known else (),
+        source_ip=UNTRUSTED_SOURCE,
+    )
+
+    assert decision.reason.public == "untrusted_source"
+
+
+def test_only_an_unknown_domain_is_disguised_on_the_wire() -> None:
+    disguised = {reason for reason in Reason if reason.public != reason.value}
+    assert disguised == {Reason.UNKNOWN_DOMAIN}
+
+
+LIMITS = GuessLimits(short_count=5, short_window=timedelta(minutes=15), hard_count=10)
+
+
+@pytest.mark.parametrize(
+    ("consecutive", "in_window", "window_age", "in_flight", "left"),
+    [
+        (0, 0, None, 0, 5),
+        (0, 0, None, 4, 1),
+        (0, 0, None, 5, 0),
+        (3, 3, timedelta(minutes=1), 1, 1),
+        (3, 3, timedelta(minutes=1), 2, 0),
+        # A window of 15 minutes or more has closed: its failures no longer use up guesses.
+        (3, 3, timedelta(minutes=15), 0, 5),
+        # After a timed lock the window starts again, but the run towards 10 goes on.
+        (7, 0, None, 0, 3),
+        (9, 1, timedelta(minutes=1), 0, 1),
+        (9, 1, timedelta(minutes=1), 1, 0),
+        (10, 0, None, 0, 0),
+    ],
+)
+def test_guesses_left_counts_failures_and_the_guesses_in_flight(
+    consecutive: int, in_window: int, window_age: timedelta | None, in_flight: int, left: int
+) -> None:
+    assert (
+        guesses_left(
+            consecutive_failures=consecutive,
+            window_failures=in_window,
+            window_started_at=None if window_age is None else NOW - window_age,
+            in_flight=in_flight,
+            limits=LIMITS,
+            now=NOW,
+        )
+        == left
+    )
+
+
+def test_a_window_that_cannot_be_compared_with_now_counts_as_open() -> None:
+    naive = datetime(2024, 1, 1, 9, 0)
+    assert (
+        guesses_left(
+            consecutive_failures=4,
+            window_failures=4,
+            window_started_at=naive,
+            in_flight=0,
+            limits=LIMITS,
+            now=NOW,
+        )
+        == 1
+    )
 
 
 @pytest.mark.parametrize(("overrides", "expected"), PRECEDENCE_ROWS)
