@@ -18,7 +18,7 @@ import secrets
 import time
 from collections.abc import Callable
 
-from django.utils.crypto import constant_time_compare
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import SipCredential
 
@@ -37,6 +37,27 @@ def new_secret() -> str:
 
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def rpc_authorization(credential: SipCredential, *, secret_key: str | None = None) -> str:
+    """The Authorization header the portal sends to this edge's JSON-RPC.
+
+    Derived from the portal's SECRET_KEY (or `secret_key`) and the credential, so rotating
+    the credential's secret changes it and the database alone does not hold it. The edge
+    keeps only its SHA-256 (`rpc_authorization_sha256`, in hotdesk-local.cfg) and compares
+    digests.
+    """
+    token = salted_hmac(
+        "hotdesk.registrations.edge_rpc",
+        f"{credential.name}:{credential.secret_sha256}",
+        secret=secret_key,
+        algorithm="sha256",
+    ).hexdigest()
+    return f"Bearer {token}"
+
+
+def rpc_authorization_sha256(credential: SipCredential) -> str:
+    return hashlib.sha256(rpc_authorization(credential).encode()).hexdigest()
 
 
 def authenticate(

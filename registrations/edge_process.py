@@ -166,21 +166,28 @@ def make_config(
     )
 
 
-def issue_credential(*, name: str, rpc_url: str) -> str:
-    """Create or rotate the API credential `name` and point it at `rpc_url`; returns the secret.
+@dataclass(frozen=True)
+class IssuedCredential:
+    secret: str  # the API secret, for the edge's httpcon
+    rpc_auth_sha256: str  # what the edge's JSON-RPC checks the portal's Authorization against
 
-    Rotating on every start means a secret left behind in an old run directory is worthless.
+
+def issue_credential(*, name: str, rpc_url: str) -> IssuedCredential:
+    """Create or rotate the API credential `name` and point it at `rpc_url`.
+
+    Rotating on every start means a secret left behind in an old run directory is worthless,
+    and so is the RPC authorization derived from it.
     """
     # Imported here so that the process helpers below work without a configured Django
     # (bench/sip.py uses them for its fixed-password Kamailio).
     from django.db import transaction
 
-    from .edge_auth import hash_secret, new_secret
+    from .edge_auth import hash_secret, new_secret, rpc_authorization_sha256
     from .models import SipCredential
 
     secret = new_secret()
     with transaction.atomic():
-        SipCredential.objects.update_or_create(
+        credential, _ = SipCredential.objects.update_or_create(
             name=name,
             defaults={
                 "secret_sha256": hash_secret(secret),
@@ -188,20 +195,28 @@ def issue_credential(*, name: str, rpc_url: str) -> str:
                 "is_active": True,
             },
         )
-    return secret
+    return IssuedCredential(secret=secret, rpc_auth_sha256=rpc_authorization_sha256(credential))
 
 
-def write_local_cfg(*, rundir: Path, name: str, secret: str) -> Path:
-    """Write the cfg's local defines file (mode 0600) holding `name:secret`."""
+def write_local_cfg(
+    *, rundir: Path, name: str, secret: str, rpc_auth_sha256: str | None = None
+) -> Path:
+    """Write the cfg's local defines file (mode 0600) holding `name:secret`, and the SHA-256 of
+    the Authorization header its JSON-RPC accepts (without it the HTTP RPC refuses every call).
+    """
     if not re.fullmatch(r"[-A-Za-z0-9_]+", name) or not re.fullmatch(r"[-A-Za-z0-9_]+", secret):
         # The cfg's substdef and http_client's URL parsing break on anything else.
         raise EdgeError("the credential name and secret must be URL-safe tokens.")
+    if rpc_auth_sha256 is not None and not re.fullmatch(r"[0-9a-f]{64}", rpc_auth_sha256):
+        raise EdgeError("the RPC authorization digest must be 64 lower-case hex digits.")
     path = rundir / LOCAL_CFG
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(f'#!substdef "!HOTDESK_PORTAL_CREDENTIAL!{name}:{secret}!"\n')
+        if rpc_auth_sha256 is not None:
+            handle.write(f'#!substdef "!HOTDESK_RPC_AUTH_SHA256!{rpc_auth_sha256}!"\n')
     return path
 
 
@@ -295,8 +310,13 @@ def start(config: EdgeConfig, *, stderr=None) -> KamailioProcess:
     kamailio = find_kamailio()
     config.rundir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(config.rundir, 0o700)
-    secret = issue_credential(name=config.credential_name, rpc_url=config.rpc_url)
-    write_local_cfg(rundir=config.rundir, name=config.credential_name, secret=secret)
+    issued = issue_credential(name=config.credential_name, rpc_url=config.rpc_url)
+    write_local_cfg(
+        rundir=config.rundir,
+        name=config.credential_name,
+        secret=issued.secret,
+        rpc_auth_sha256=issued.rpc_auth_sha256,
+    )
     argv = kamailio_argv(config, kamailio=kamailio)
     logger.info("starting %s", " ".join(argv))
     # argv is built from validated options only; no shell.

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from . import kamailio_rpc
+from .edge_auth import rpc_authorization
 from .kamailio_rpc import Binding, EdgeUnreachable
 from .models import SipCredential
 
@@ -43,6 +44,15 @@ class _NotTried(EdgeUnreachable):
 class Edge:
     name: str
     rpc_url: str
+    authorization: str = ""  # what the edge's RPC wants in the Authorization header
+
+    @classmethod
+    def of(cls, credential: SipCredential) -> Edge:
+        return cls(
+            name=credential.name,
+            rpc_url=credential.rpc_url,
+            authorization=rpc_authorization(credential),
+        )
 
 
 @dataclass(frozen=True)
@@ -70,11 +80,7 @@ def active_edges() -> list[SipCredential]:
 
 
 def rpc_edges() -> list[Edge]:
-    return [
-        Edge(name=credential.name, rpc_url=credential.rpc_url)
-        for credential in active_edges()
-        if credential.rpc_url
-    ]
+    return [Edge.of(credential) for credential in active_edges() if credential.rpc_url]
 
 
 def remove_binding_everywhere(
@@ -90,7 +96,7 @@ def remove_binding_everywhere(
     def remove(edge: Edge) -> None:
         if skip_known_down and _known_down(edge):
             raise _NotTried("failed moments ago; not tried again yet")
-        kamailio_rpc.remove_binding(rpc_url=edge.rpc_url, aor=aor)
+        kamailio_rpc.remove_binding(rpc_url=edge.rpc_url, aor=aor, authorization=edge.authorization)
 
     outcomes = _on_each(edges, remove)
     unreachable = []
@@ -111,7 +117,7 @@ def remove_binding_everywhere(
 def read_location_tables() -> LocationTables:
     """The live bindings of every edge with an RPC URL (each table reused for a few seconds)."""
     credentials = active_edges()
-    edges = [Edge(name=c.name, rpc_url=c.rpc_url) for c in credentials if c.rpc_url]
+    edges = [Edge.of(credential) for credential in credentials if credential.rpc_url]
 
     def read_one(edge: Edge) -> list[Binding] | None:
         key = _table_key(edge)
@@ -119,7 +125,9 @@ def read_location_tables() -> LocationTables:
         if cached is not None:
             return cached[1]
         try:
-            bindings = kamailio_rpc.list_bindings(rpc_url=edge.rpc_url)
+            bindings = kamailio_rpc.list_bindings(
+                rpc_url=edge.rpc_url, authorization=edge.authorization
+            )
         except EdgeUnreachable as error:
             logger.warning("Could not read the location table of SIP edge %s: %s", edge.name, error)
             bindings = None

@@ -67,9 +67,18 @@ class Binding:
 
 
 def call(
-    *, rpc_url: str, method: str, params: list | None = None, timeout: float = DEFAULT_TIMEOUT
+    *,
+    rpc_url: str,
+    method: str,
+    params: list | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    authorization: str = "",
 ):
-    """Call one RPC method and return its `result`; raises `EdgeUnreachable` on any failure."""
+    """Call one RPC method and return its `result`; raises `EdgeUnreachable` on any failure.
+
+    The shipped cfg serves only ul.dump and ul.rm, in exactly the form written here (key
+    order and spacing included), to a caller whose `authorization` header it knows.
+    """
     if urlsplit(rpc_url).scheme not in {"http", "https"}:
         # urllib would also open file: and ftp: URLs.
         raise EdgeUnreachable(f"not an HTTP URL: {rpc_url!r}")
@@ -77,11 +86,11 @@ def call(
     body = {"jsonrpc": "2.0", "method": method, "id": request_id}
     if params is not None:
         body["params"] = params
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if authorization:
+        headers["Authorization"] = authorization
     request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        rpc_url,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-        method="POST",
+        rpc_url, data=json.dumps(body).encode(), headers=headers, method="POST"
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
@@ -103,28 +112,38 @@ def call(
     return answer["result"]
 
 
-def remove_binding(*, rpc_url: str, aor: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+def remove_binding(
+    *, rpc_url: str, aor: str, timeout: float = DEFAULT_TIMEOUT, authorization: str = ""
+) -> None:
     """Delete the AoR's record (every contact of it) from the location table (`ul.rm`).
 
     An AoR that is not there counts as removed: the binding is gone either way. Kamailio 5.6
     answers that case with an empty result; other versions with "AOR not found".
     """
     try:
-        call(rpc_url=rpc_url, method="ul.rm", params=[LOCATION_TABLE, aor], timeout=timeout)
+        call(
+            rpc_url=rpc_url,
+            method="ul.rm",
+            params=[LOCATION_TABLE, aor],
+            timeout=timeout,
+            authorization=authorization,
+        )
     except JsonRpcError as error:
         # Only a missing AoR: "Domain table not found" is a misconfigured edge, not success.
         if "aor not found" not in error.message.lower():
             raise
 
 
-def list_bindings(*, rpc_url: str, timeout: float = DEFAULT_TIMEOUT) -> list[Binding]:
+def list_bindings(
+    *, rpc_url: str, timeout: float = DEFAULT_TIMEOUT, authorization: str = ""
+) -> list[Binding]:
     """Every live contact in the location table (`ul.dump`).
 
     Contacts Kamailio already counts as expired or deleted are left out, and so is any entry
     that does not have the expected shape (one odd entry must not hide the others). An answer
     that is not a dump at all raises `EdgeUnreachable`.
     """
-    result = call(rpc_url=rpc_url, method="ul.dump", timeout=timeout)
+    result = call(rpc_url=rpc_url, method="ul.dump", timeout=timeout, authorization=authorization)
     now = datetime.now(UTC)
     if not isinstance(result, dict) or not isinstance(result.get("Domains"), list | dict):
         raise EdgeUnreachable("ul.dump answer without Domains")

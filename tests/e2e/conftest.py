@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import json
 import os
 import shutil
 import signal
@@ -30,14 +29,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 
 from devtools.deployment import free_port, fresh_database, gunicorn, stop
+from registrations import kamailio_rpc
+from registrations.edge_auth import rpc_authorization
 from registrations.edge_process import die_with_parent, sip_options_ok
 from tests.conftest import require_or_skip, run_manage
 
@@ -63,6 +64,7 @@ SHORT_CACHE_SECONDS = 6
 PORTAL_PORTS = range(HTTP_BASE, HTTP_BASE + 25)
 PROXY_PORTS = range(HTTP_BASE + 25, HTTP_BASE + 50)
 START_TIMEOUT = 60.0
+E2E_SECRET_KEY = "e2e-only-secret-key-not-for-any-deployment"
 
 
 @dataclass
@@ -74,6 +76,16 @@ class Edge:
     process: subprocess.Popen
     rundir: Path
     log_path: Path
+    records: PortalRecords
+
+    @property
+    def rpc_authorization(self) -> str:
+        """What the portal sends to this edge's JSON-RPC (derived as the portal derives it)."""
+        (row,) = self.records.rows(
+            "SELECT name, secret_sha256 FROM registrations_sipcredential WHERE name = %s",
+            (self.credential_name,),
+        )
+        return rpc_authorization(SimpleNamespace(**row), secret_key=E2E_SECRET_KEY)
 
     @property
     def target(self) -> str:
@@ -88,19 +100,18 @@ class Edge:
         return f"runsip-{self.port}"
 
     def rpc(self, method: str, *params):
-        request = urllib.request.Request(  # noqa: S310 - a loopback http:// URL we built
-            self.rpc_url,
-            data=json.dumps(
-                {"jsonrpc": "2.0", "method": method, "params": list(params), "id": 1}
-            ).encode(),
-            headers={"Content-Type": "application/json"},
+        """The `result` of one JSON-RPC call, made as the portal makes it."""
+        return kamailio_rpc.call(
+            rpc_url=self.rpc_url,
+            method=method,
+            params=list(params) if params else None,
+            timeout=5,
+            authorization=self.rpc_authorization,
         )
-        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
-            return json.load(answer)
 
     def bindings(self) -> dict[str, list[str]]:
         """Kamailio's location table: AoR -> contact URIs, read over JSON-RPC (`ul.dump`)."""
-        result = self.rpc("ul.dump").get("result") or {}
+        result = self.rpc("ul.dump") or {}
         found: dict[str, list[str]] = {}
         for domain in result.get("Domains", []):
             for record in domain.get("Domain", {}).get("AoRs", []):
@@ -139,7 +150,7 @@ def e2e_env() -> dict[str, str]:
         "PATH": path,
         "PYTHONUNBUFFERED": "1",
         "DJANGO_SETTINGS_MODULE": "infinity.settings",
-        "SECRET_KEY": "e2e-only-secret-key-not-for-any-deployment",
+        "SECRET_KEY": E2E_SECRET_KEY,
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
@@ -261,7 +272,14 @@ def _runsip(env: dict, workdir: Path, *, port: int, portal_url: str, extra=()):
             stderr=log,
             preexec_fn=die_with_parent,
         )
-    edge = Edge(host="127.0.0.1", port=port, process=process, rundir=rundir, log_path=log_path)
+    edge = Edge(
+        host="127.0.0.1",
+        port=port,
+        process=process,
+        rundir=rundir,
+        log_path=log_path,
+        records=PortalRecords(env["DATABASE_URL"]),
+    )
     try:
         _wait_until(
             lambda: sip_options_ok("127.0.0.1", port, timeout=0.5),

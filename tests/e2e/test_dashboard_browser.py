@@ -201,7 +201,9 @@ def test_sipp_login_appears_on_the_dashboard_and_log_out_removes_the_binding(
     (ended,) = records.sessions(EXTENSION, ACME)
     assert (ended["end_reason"], ended["ended_by"]) == ("forced", ADMIN)
     assert ended["ended_at"] is not None
-    bindings = kamailio_rpc.list_bindings(rpc_url=credential["rpc_url"], timeout=5)
+    bindings = kamailio_rpc.list_bindings(
+        rpc_url=credential["rpc_url"], timeout=5, authorization=edge.rpc_authorization
+    )
     assert AOR not in {binding.aor for binding in bindings}
     assert AOR not in edge.bindings()
     print(f"session row appeared {appeared_after:.1f} s after sipp's 200 OK")

@@ -339,7 +339,9 @@ def test_forced_logout_over_the_rpc_url_runsip_recorded_removes_the_binding(sipp
         (edge.credential_name,),
     )
 
-    kamailio_rpc.remove_binding(rpc_url=credential["rpc_url"], aor=aor)
+    auth = edge.rpc_authorization
+    kamailio_rpc.remove_binding(rpc_url=credential["rpc_url"], aor=aor, authorization=auth)
 
     assert aor not in edge.bindings()
-    assert aor not in {b.aor for b in kamailio_rpc.list_bindings(rpc_url=credential["rpc_url"])}
+    listed = kamailio_rpc.list_bindings(rpc_url=credential["rpc_url"], authorization=auth)
+    assert aor not in {b.aor for b in listed}

@@ -1,13 +1,18 @@
 """The portal's client for Kamailio's JSON-RPC: removing a binding and reading the location table.
 
 Most tests talk to an in-test stand-in that answers in Kamailio 5.6's shape and records what it
-received; the last one runs the shipped kamailio.cfg for real (marked `sip`).
+received; the last ones run the shipped kamailio.cfg for real (marked `sip`): its JSON-RPC
+serves the portal (list and remove bindings) and nothing and nobody else.
 """
 
+import hashlib
+import json
 import shutil
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -201,9 +206,18 @@ def _free_port_pair() -> tuple[int, int]:
 _STARTS = 3
 
 
+# What the portal's edge registry would send (registrations.edge_auth.rpc_authorization).
+RPC_AUTHORIZATION = "Bearer " + "0123456789abcdef" * 4
+
+
 def _start_kamailio(binary: str, tmp_path: Path) -> tuple[subprocess.Popen, str] | None:
     """kamailio on fresh ports, once its RPC answers; None if it exited early (a port clash)."""
     sip_port, rpc_port = _free_port_pair()
+    # The local defines file, as runsip writes it: only the RPC authorization's digest here.
+    digest = hashlib.sha256(RPC_AUTHORIZATION.encode()).hexdigest()
+    (tmp_path / "hotdesk-local.cfg").write_text(
+        f'#!substdef "!HOTDESK_RPC_AUTH_SHA256!{digest}!"\n'
+    )
     argv = [
         binary,
         "-DD",
@@ -230,13 +244,16 @@ def _start_kamailio(binary: str, tmp_path: Path) -> tuple[subprocess.Popen, str]
         "HOTDESK_CHILDREN=1",
     ]
     with (tmp_path / "kamailio.log").open("w") as log:
-        # Started in the temporary directory, so no hotdesk-local.cfg is picked up from the cwd.
-        process = subprocess.Popen(argv, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+        # Started in the temporary directory: the hotdesk-local.cfg there is the one read.
+        # A session of its own: a core.kill that got through must not signal pytest too.
+        process = subprocess.Popen(
+            argv, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     url = f"http://127.0.0.1:{rpc_port}/RPC"
     deadline = time.monotonic() + 15
     while True:
         try:
-            kamailio_rpc.list_bindings(rpc_url=url, timeout=0.5)
+            kamailio_rpc.list_bindings(rpc_url=url, timeout=0.5, authorization=RPC_AUTHORIZATION)
             return process, url
         except EdgeUnreachable:
             if process.poll() is not None:
@@ -280,33 +297,70 @@ def kamailio(tmp_path):
         _stop(process)
 
 
-@pytest.mark.sip
-def test_real_kamailio_lists_and_removes_a_binding(kamailio):
-    assert kamailio_rpc.list_bindings(rpc_url=kamailio) == []
-    # ul.add: table, AoR, contact, expires, q, path, flags, cflags, methods, received
-    kamailio_rpc.call(
-        rpc_url=kamailio,
-        method="ul.add",
-        params=[
-            "location",
-            "1001@acme.pbx.test",
-            "sip:1001@203.0.113.7:5060;transport=udp",
-            300,
-            1.0,
-            ".",
-            0,
-            0,
-            0,
-            "sip:198.51.100.20:40001;transport=udp",
-        ],
+def _kamcmd(ctl: Path, *args: str) -> None:
+    """The edge's operator adds bindings over the ctl socket (root/kamailio only, mode 0660)."""
+    done = subprocess.run(
+        ["kamcmd", "-s", f"unix:{ctl}", *args],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
     )
-    kamailio_rpc.call(
-        rpc_url=kamailio,
-        method="ul.add",
-        params=["location", "1002@acme.pbx.test", "sip:1002@203.0.113.8", 600, 1.0, ".", 0, 0, 0],
+    assert done.returncode == 0, done.stderr
+
+
+def _post(url: str, body: str, *, authorization: str | None = RPC_AUTHORIZATION) -> int:
+    """POST a raw JSON-RPC body; the HTTP status."""
+    headers = {"Content-Type": "application/json"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    request = urllib.request.Request(url, data=body.encode(), headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+# ul.add: table, AoR, contact, expires, q, path, flags, cflags, methods
+_UL_ADD_1001 = ("ul.add", "location", "1001@acme.pbx.test", "sip:1001@x", "300", "1.0", ".", "0")
+_UL_ADD_1001 += ("0", "0")
+
+
+@pytest.mark.sip
+def test_real_kamailio_lists_and_removes_a_binding(kamailio, tmp_path):
+    auth = {"authorization": RPC_AUTHORIZATION}
+    assert kamailio_rpc.list_bindings(rpc_url=kamailio, **auth) == []
+    # ul.add: table, AoR, contact, expires, q, path, flags, cflags, methods, received
+    _kamcmd(
+        tmp_path / "ctl",
+        "ul.add",
+        "location",
+        "1001@acme.pbx.test",
+        "sip:1001@203.0.113.7:5060;transport=udp",
+        "300",
+        "1.0",
+        ".",
+        "0",
+        "0",
+        "0",
+        "sip:198.51.100.20:40001;transport=udp",
+    )
+    _kamcmd(
+        tmp_path / "ctl",
+        "ul.add",
+        "location",
+        "1002@acme.pbx.test",
+        "sip:1002@203.0.113.8",
+        "600",
+        "1.0",
+        ".",
+        "0",
+        "0",
+        "0",
     )
 
-    bindings = {b.aor: b for b in kamailio_rpc.list_bindings(rpc_url=kamailio)}
+    bindings = {b.aor: b for b in kamailio_rpc.list_bindings(rpc_url=kamailio, **auth)}
 
     assert set(bindings) == {"1001@acme.pbx.test", "1002@acme.pbx.test"}
     first = bindings["1001@acme.pbx.test"]
@@ -315,9 +369,75 @@ def test_real_kamailio_lists_and_removes_a_binding(kamailio):
     remaining = first.expires_at - datetime.now(UTC)
     assert timedelta(seconds=290) < remaining <= timedelta(seconds=300)
 
-    kamailio_rpc.remove_binding(rpc_url=kamailio, aor="1001@acme.pbx.test")
-    kamailio_rpc.remove_binding(rpc_url=kamailio, aor="1001@acme.pbx.test")  # gone already: fine
+    kamailio_rpc.remove_binding(rpc_url=kamailio, aor="1001@acme.pbx.test", **auth)
+    kamailio_rpc.remove_binding(rpc_url=kamailio, aor="1001@acme.pbx.test", **auth)  # gone: fine
 
-    assert [b.aor for b in kamailio_rpc.list_bindings(rpc_url=kamailio)] == ["1002@acme.pbx.test"]
-    with pytest.raises(JsonRpcError):
-        kamailio_rpc.call(rpc_url=kamailio, method="ul.rm", params=["no_such_table", "1002@x"])
+    listed = kamailio_rpc.list_bindings(rpc_url=kamailio, **auth)
+    assert [b.aor for b in listed] == ["1002@acme.pbx.test"]
+
+
+@pytest.mark.sip
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer wrong", RPC_AUTHORIZATION.lower().replace("bearer", "Basic")],
+    ids=["none", "wrong", "other_scheme"],
+)
+def test_real_kamailio_refuses_rpc_without_the_portals_authorization(
+    kamailio, tmp_path, authorization
+):
+    _kamcmd(tmp_path / "ctl", *_UL_ADD_1001)
+    dump = json.dumps({"jsonrpc": "2.0", "method": "ul.dump", "id": 1})
+    remove = json.dumps(
+        {"jsonrpc": "2.0", "method": "ul.rm", "id": 2, "params": ["location", "1001@acme.pbx.test"]}
+    )
+
+    assert _post(kamailio, dump, authorization=authorization) == 401
+    assert _post(kamailio, remove, authorization=authorization) == 401
+    with pytest.raises(EdgeUnreachable, match="401"):
+        kamailio_rpc.list_bindings(rpc_url=kamailio, authorization=authorization or "")
+    # Still there: nothing was removed.
+    listed = kamailio_rpc.list_bindings(rpc_url=kamailio, authorization=RPC_AUTHORIZATION)
+    assert [b.aor for b in listed] == ["1001@acme.pbx.test"]
+
+
+@pytest.mark.sip
+@pytest.mark.parametrize(
+    "body",
+    [
+        # The cached HA1 of every logged-in user: each cracks to its PIN in milliseconds.
+        '{"jsonrpc": "2.0", "method": "htable.dump", "id": 1, "params": ["hdauth"]}',
+        '{"jsonrpc": "2.0", "method": "htable.get", "id": 1,'
+        ' "params": ["hdauth", "1001@acme.pbx.test"]}',
+        # A binding without a PIN.
+        '{"jsonrpc": "2.0", "method": "ul.add", "id": 1, "params": ["location",'
+        ' "1009@acme.pbx.test", "sip:1009@198.51.100.77", 300, 1.0, ".", 0, 0, 0]}',
+        '{"jsonrpc": "2.0", "method": "core.kill", "id": 1}',
+        '{"jsonrpc": "2.0", "method": "core.shmmem", "id": 1}',
+        # Two readings of one body: a parser that keeps the first "method" and one that keeps
+        # the last would disagree about which call this is.
+        '{"jsonrpc": "2.0", "method": "core.kill", "method": "ul.dump", "id": 1}',
+        '{"jsonrpc": "2.0", "method": "ul.dump", "id": 1, "method": "core.kill"}',
+        '{"jsonrpc": "2.0", "method": "ul\\u002edump", "id": 1}',
+        '[{"jsonrpc": "2.0", "method": "ul.dump", "id": 1},'
+        ' {"jsonrpc": "2.0", "method": "core.kill", "id": 2}]',
+        '{"jsonrpc": "2.0", "method": "ul.rm", "id": 1, "params": ["location", "1001@x\\"]}',
+    ],
+    ids=[
+        "htable_dump",
+        "htable_get",
+        "ul_add",
+        "core_kill",
+        "core_shmmem",
+        "duplicate_method_first",
+        "duplicate_method_last",
+        "escaped_method",
+        "batch",
+        "escaped_param",
+    ],
+)
+def test_real_kamailio_serves_only_what_the_portal_needs_even_to_the_portal(
+    kamailio, tmp_path, body
+):
+    assert _post(kamailio, body) == 403
+    # Still running, and still serving the portal.
+    assert kamailio_rpc.list_bindings(rpc_url=kamailio, authorization=RPC_AUTHORIZATION) == []
