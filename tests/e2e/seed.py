@@ -54,6 +54,14 @@ SEATS = {
     "batch_logout": Seat("2130"),
     "batch_retry": Seat("2131"),
     **{f"storm_{n:02d}": Seat(f"{2140 + n}") for n in range(20)},
+    # The attacks on the edge (test_edge_attacks.py) and a real phone's log-out.
+    "attack_reused_ids": Seat("2200"),
+    "attack_reused_ids_other": Seat("2201"),
+    "attack_large_cseq": Seat("2202"),
+    "attack_parallel": Seat("2203", domain=OTHER, pin=OTHER_PIN),
+    "attack_contact": Seat("2204", domain=OTHER, pin=OTHER_PIN),
+    "attack_enumerate": Seat("2205"),
+    "phone_logout": Seat("2206"),
     "twin_acme": Seat("3001", domain=ACME),
     "twin_other": Seat("3001", domain=OTHER, pin=OTHER_PIN),
 }
