@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import Action
@@ -109,11 +110,16 @@ def take_permit(*, attempt: Attempt, now: datetime | None = None) -> bool:
     limits = Thresholds.from_settings()
     with transaction.atomic():
         lockout = _locked_row(attempt.pbx_user_id)
-        permits = list(
-            GuessPermit.objects.filter(pbx_user_id=attempt.pbx_user_id).order_by("granted_at")
+        rows = list(
+            GuessPermit.objects.filter(
+                Q(pbx_user_id=attempt.pbx_user_id) | Q(edge=attempt.edge, attempt=attempt.attempt)
+            ).order_by("granted_at")
         )
-        if any(p.edge == attempt.edge and p.attempt == attempt.attempt for p in permits):
+        if any(p.edge == attempt.edge and p.attempt == attempt.attempt for p in rows):
+            # Asked again (the edge's retry), or settled already: the edge gave up on this
+            # attempt before its check got here, and will check no digest for it.
             return True
+        permits = [p for p in rows if p.pbx_user_id == attempt.pbx_user_id]
         overdue = [p for p in permits if now - p.granted_at >= limits.permit_timeout]
         if overdue:
             _count_unsettled(lockout, overdue, attempt=attempt, now=now, limits=limits)
@@ -157,11 +163,29 @@ def record_failure(
     return lockout
 
 
-def settle(*, edge: str, attempts: Iterable[str]) -> None:
-    """The outcomes of these attempts came back without a wrong PIN: their guesses are free."""
-    attempts = [a for a in set(attempts) if a]
-    if attempts:
-        GuessPermit.objects.filter(edge=edge, attempt__in=attempts).delete()
+def settle(*, edge: str, attempts: Iterable[str], now: datetime | None = None) -> None:
+    """The outcomes of these attempts came back without a wrong PIN: their guesses are free.
+
+    An attempt with no permit (yet) gets a marker, so that its check, should it still arrive
+    (the edge gave up on a slow portal), takes no guess; old markers are dropped here.
+    """
+    now = now or timezone.now()
+    attempts = {a for a in attempts if a}
+    if not attempts:
+        return
+    permits = GuessPermit.objects.filter(edge=edge, attempt__in=attempts)
+    found = set(permits.values_list("attempt", flat=True))
+    permits.filter(pbx_user__isnull=False).delete()
+    if attempts - found:
+        GuessPermit.objects.bulk_create(
+            [
+                GuessPermit(pbx_user=None, edge=edge, attempt=attempt, granted_at=now)
+                for attempt in attempts - found
+            ],
+            ignore_conflicts=True,
+        )
+        timeout = Thresholds.from_settings().permit_timeout
+        GuessPermit.objects.filter(pbx_user__isnull=True, granted_at__lt=now - timeout).delete()
 
 
 def _count_unsettled(

@@ -92,10 +92,14 @@ class GuessPermit(models.Model):
     the lockout thresholds allow. A permit left open longer than
     `HOTDESK_GUESS_PERMIT_SECONDS` counts as a wrong PIN (fail closed: a lost report must not
     be a free guess).
+
+    A row without a user is a marker: the edge settled the attempt before its check reached
+    the portal (it gave up waiting for a slow portal), so a check arriving later takes no
+    guess. Markers are dropped after the same time.
     """
 
     pbx_user = models.ForeignKey(
-        "users.PbxUser", on_delete=models.CASCADE, related_name="guess_permits"
+        "users.PbxUser", on_delete=models.CASCADE, null=True, related_name="guess_permits"
     )
     edge = models.CharField(max_length=64)
     attempt = models.CharField(max_length=64)

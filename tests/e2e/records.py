@@ -57,6 +57,33 @@ class PortalRecords:
             params += (kind,)
         return self.rows(sql + " ORDER BY id", params)
 
+    def unsettled(self, call_id: str) -> list[str]:
+        """Attempts of this Call-ID that the portal allowed and whose outcome has not arrived.
+
+        Every allowed check takes a guess permit and the edge settles each with exactly one
+        outcome (a wrong PIN, a login or log-out, or "settled"). Once this is empty, nothing
+        more can arrive for these attempts: waiting for it replaces a sleep.
+        """
+        return [
+            row["attempt"]
+            for row in self.rows(
+                "SELECT p.attempt FROM registrations_guesspermit p"
+                " JOIN registrations_registrationlogentry e"
+                " ON e.attempt = p.attempt AND e.edge = p.edge"
+                " WHERE e.call_id = %s AND e.kind = 'check' AND p.pbx_user_id IS NOT NULL",
+                (call_id,),
+            )
+        ]
+
+    def settled(self, call_id: str, *, timeout: float = 5.0) -> bool:
+        """Wait until every allowed attempt of this Call-ID has its outcome (see `unsettled`)."""
+        return (
+            eventually(
+                lambda: self.unsettled(call_id), until=lambda left: not left, timeout=timeout
+            )
+            == []
+        )
+
 
 def eventually(read: Callable[[], Any], *, until: Callable[[Any], bool], timeout: float = 3.0):
     """Poll `read()` until `until(value)` holds or `timeout` passes; returns the last value.

@@ -10,7 +10,7 @@ from audit.models import Action, AuditEvent
 from audit.trail import Actor
 from registrations import lockouts
 from registrations.lockouts import Thresholds, apply_failure
-from registrations.models import EventKind, Lockout, RegistrationLogEntry
+from registrations.models import EventKind, GuessPermit, Lockout, RegistrationLogEntry
 from users import services
 
 from .helpers import check, report
@@ -411,3 +411,28 @@ def test_a_permit_still_within_its_time_is_not_counted(hot_desk_user, settings):
     )
 
     assert Lockout.objects.get(pbx_user=hot_desk_user).consecutive_failures == 0
+
+
+@pytest.mark.django_db
+def test_an_attempt_settled_before_its_check_arrives_takes_no_guess(hot_desk_user):
+    # The edge gave up on a slow portal and settled the attempt; its check arrives later.
+    lockouts.settle(edge="edge-1", attempts=["srid-permit-late"])
+
+    late = lockouts.Attempt(
+        **{**attempt_of(hot_desk_user, 0).__dict__, "attempt": "srid-permit-late"}
+    )
+    assert lockouts.take_permit(attempt=late)
+
+    assert hot_desk_user.guess_permits.count() == 0
+    granted = [lockouts.take_permit(attempt=attempt_of(hot_desk_user, n)) for n in range(6)]
+    assert granted == [True] * 5 + [False]
+
+
+@pytest.mark.django_db
+def test_markers_of_settled_attempts_are_dropped_after_the_permit_time(hot_desk_user, settings):
+    settings.HOTDESK_GUESS_PERMIT_SECONDS = 60
+    lockouts.settle(edge="edge-1", attempts=["srid-old"], now=START)
+
+    lockouts.settle(edge="edge-1", attempts=["srid-new"], now=START + 2 * MINUTE)
+
+    assert set(GuessPermit.objects.values_list("attempt", flat=True)) == {"srid-new"}
