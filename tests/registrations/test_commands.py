@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
+from registrations import edge_auth
 from registrations.management.commands import prune_registration_log
 from registrations.models import EventKind, RegistrationLogEntry, SipCredential
 
@@ -113,6 +114,36 @@ def test_each_credential_gets_its_own_secret(db):
     second = command("create_sip_credential", "--name", "edge-9").strip().splitlines()[-1]
 
     assert first != second
+
+
+def test_a_credential_with_an_rpc_url_prints_the_digest_its_edge_checks(db):
+    out = command(
+        "create_sip_credential", "--name", "edge-9", "--rpc-url", "http://127.0.0.1:5098/RPC"
+    )
+
+    credential = SipCredential.objects.get(name="edge-9")
+    assert credential.rpc_url == "http://127.0.0.1:5098/RPC"
+    header = edge_auth.rpc_authorization(credential)
+    digest = hashlib.sha256(header.encode()).hexdigest()
+    assert out.splitlines()[-1] == f'#!substdef "!HOTDESK_RPC_AUTH_SHA256!{digest}!"'
+    assert header.removeprefix("Bearer ") not in out
+
+
+def test_the_rpc_authorization_changes_with_the_secret_and_the_secret_key(settings):
+    credential = SipCredential(name="edge-9", secret_sha256=hashlib.sha256(b"one").hexdigest())
+    first = edge_auth.rpc_authorization(credential)
+    rotated = SipCredential(name="edge-9", secret_sha256=hashlib.sha256(b"two").hexdigest())
+
+    assert edge_auth.rpc_authorization(rotated) != first
+    settings.SECRET_KEY = "another-secret-key-for-this-test-only"
+    assert edge_auth.rpc_authorization(credential) != first
+
+
+def test_a_bad_rpc_url_is_refused_and_nothing_is_created(db):
+    with pytest.raises(CommandError, match="URL"):
+        command("create_sip_credential", "--name", "edge-9", "--rpc-url", "not a url")
+
+    assert not SipCredential.objects.exists()
 
 
 def test_duplicate_credential_name_is_refused(db):
