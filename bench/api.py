@@ -138,6 +138,12 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
+        # Every allowed check takes a guess permit, and nothing here reports outcomes: keep
+        # the users from running out of guesses (and permits from turning into failures), so
+        # every check measured is the full allow path, permit included.
+        "HOTDESK_LOCKOUT_SHORT_THRESHOLD": "1000000000",
+        "HOTDESK_LOCKOUT_HARD_THRESHOLD": "1000000000",
+        "HOTDESK_GUESS_PERMIT_SECONDS": "86400",
     }
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -154,13 +160,19 @@ def main() -> None:
             "&proto=udp&expires=500&ua=Yealink%20T46U&callid=bench&user="
         )
         lua = Path(tmp) / "users.lua"
+        # Each request is an attempt of its own, as each REGISTER is at the edge.
         lua.write_text(
-            f"math.randomseed(os.time())\nrequest = function()\n"
+            "math.randomseed(os.time())\nlocal prefix = math.random(1, 2^30)\nlocal n = 0\n"
+            "request = function()\n  n = n + 1\n"
             f'  local user = string.format("%04d", math.random(0, {args.users - 1}))\n'
-            f'  return wrk.format(nil, "{check}" .. user)\nend\n'
+            f'  return wrk.format(nil, "{check}" .. user .. "&attempt=b" .. prefix .. "-" .. n)\n'
+            "end\n"
         )
         port = free_port()
-        check_paths = [f"{check}{random.randrange(args.users):04d}" for _ in range(1000)]
+        check_paths = [
+            f"{check}{random.randrange(args.users):04d}&attempt=fixed-{n}-{random.getrandbits(32)}"
+            for n in range(args.rate * args.seconds)  # one attempt per request
+        ]
         targets = [
             (
                 "constant JSON view (baseline)",
@@ -168,7 +180,12 @@ def main() -> None:
                 None,
                 ["/api/sip/bench/constant"],
             ),
-            ("register/check", f"http://127.0.0.1:{port}{check}0000", lua, check_paths),
+            (
+                "register/check",
+                f"http://127.0.0.1:{port}{check}0000&attempt=url",
+                lua,
+                check_paths,
+            ),
         ]
         load_before = os.getloadavg()[0]
         runs: dict[str, list[tuple[float, float, float, int]]] = {name: [] for name, *_ in targets}
