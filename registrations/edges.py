@@ -103,7 +103,7 @@ def remove_binding_everywhere(
     for edge, (_, error) in zip(edges, outcomes, strict=True):
         if error is None:
             _mark_up(edge)
-            cache.delete(_table_key(edge))  # the next dashboard must not see the old binding
+            _forget_table(edge)  # the next dashboard must not see the old binding
             continue
         if not isinstance(error, _NotTried):
             _mark_down(edge)
@@ -120,8 +120,7 @@ def read_location_tables() -> LocationTables:
     edges = [Edge.of(credential) for credential in credentials if credential.rpc_url]
 
     def read_one(edge: Edge) -> list[Binding] | None:
-        key = _table_key(edge)
-        cached = cache.get(key)
+        cached = _cached_table(edge)
         if cached is not None:
             return cached[1]
         try:
@@ -132,7 +131,7 @@ def read_location_tables() -> LocationTables:
             logger.warning("Could not read the location table of SIP edge %s: %s", edge.name, error)
             bindings = None
         # Wrapped, so a failure (None) is cached too and a dead edge is not asked on every poll.
-        cache.set(key, ("v1", bindings), TABLE_CACHE_SECONDS)
+        _cache_table(edge, ("v1", bindings))
         return bindings
 
     bindings: list[Binding] = []
@@ -172,6 +171,38 @@ def forget_down_edges() -> None:
     """Forget which edges recently failed (tests: each starts with every edge reachable)."""
     with _down_lock:
         _down_until.clear()
+
+
+# The table cache only spares the edges a `ul.dump` per dashboard poll: when the cache
+# (Redis) is down, everything here works without it, and its failures are logged once per
+# outage rather than per call.
+_cache_down = threading.Event()
+
+
+def _cache_call(action: str, call: Callable[[], object]) -> object:
+    try:
+        result = call()
+    except Exception as error:  # any backend's error: the cache is an optimisation here
+        if not _cache_down.is_set():
+            _cache_down.set()
+            logger.warning("Cache unavailable (%s: %s); reading edges directly", action, error)
+        return None
+    if _cache_down.is_set():
+        _cache_down.clear()
+        logger.warning("Cache available again")
+    return result
+
+
+def _cached_table(edge: Edge) -> tuple | None:
+    return _cache_call("get", lambda: cache.get(_table_key(edge)))
+
+
+def _cache_table(edge: Edge, value: tuple) -> None:
+    _cache_call("set", lambda: cache.set(_table_key(edge), value, TABLE_CACHE_SECONDS))
+
+
+def _forget_table(edge: Edge) -> None:
+    _cache_call("delete", lambda: cache.delete(_table_key(edge)))
 
 
 def _table_key(edge: Edge) -> str:
