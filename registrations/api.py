@@ -6,9 +6,10 @@ which protects browser sessions and does not apply here.
 """
 
 import logging
+import threading
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -39,6 +40,39 @@ def _body(request: HttpRequest) -> bytes:
         raise BadParams("body: too large") from None
 
 
+class _DatabaseState:
+    """Whether the last request could reach the database; logs each change, once per process.
+
+    During an outage every check fails alike: one line when it starts and one when it ends say
+    as much as a traceback per request, without thousands of them filling the disk.
+    """
+
+    def __init__(self) -> None:
+        self._down = threading.Event()
+
+    def failed(self, error: DatabaseError) -> None:
+        if not self._down.is_set():
+            self._down.set()
+            logger.error("SIP API: the database is unavailable (%s); answering 503", error)
+
+    @property
+    def down(self) -> bool:
+        return self._down.is_set()
+
+    def answered(self) -> None:
+        if self._down.is_set():
+            self._down.clear()
+            logger.warning("SIP API: the database is available again")
+
+
+_database = _DatabaseState()
+
+
+def _unavailable() -> JsonResponse:
+    # Kamailio fails closed on any 5xx: the phone gets 503 with Retry-After.
+    return JsonResponse({"allow": False, "reason": "unavailable"}, status=503)
+
+
 def _bad_request(error: BadParams) -> JsonResponse:
     return JsonResponse({"allow": False, "reason": "bad_request", "detail": str(error)}, status=400)
 
@@ -57,13 +91,20 @@ class EdgeAPIView(View):
         # would be a duplicate.
         connection.health_check_done = True
         try:
-            return self._answer(request, *args, **kwargs)
-        except (OperationalError, InterfaceError):
-            if connection.in_atomic_block:
-                raise
-            logger.warning("SIP API: lost the database connection; answering on a new one")
-            connection.close()
-            return self._answer(request, *args, **kwargs)
+            try:
+                response = self._answer(request, *args, **kwargs)
+            except (OperationalError, InterfaceError):
+                if connection.in_atomic_block:
+                    raise
+                if not _database.down:
+                    logger.warning("SIP API: lost the database connection; answering on a new one")
+                connection.close()
+                response = self._answer(request, *args, **kwargs)
+        except DatabaseError as error:
+            _database.failed(error)
+            return _unavailable()
+        _database.answered()
+        return response
 
     def _answer(self, request: HttpRequest, *args, **kwargs):
         self.edge = authenticate(

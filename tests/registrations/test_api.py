@@ -521,3 +521,36 @@ def test_any_basic_credential_is_refused_never_a_500(client, edge_credential, na
     response = client.get(CHECK_URL, check_params(), HTTP_AUTHORIZATION=basic(name, secret))
 
     assert response.status_code == 401
+
+
+# --- A database outage ------------------------------------------------------------------------
+
+
+def test_a_database_outage_is_a_json_503_logged_once_not_a_traceback_per_check(
+    edge_client, hot_desk_user, monkeypatch, caplog
+):
+    from django.db import OperationalError
+
+    from registrations import evaluation
+
+    real = evaluation._user_facts
+
+    def unreachable(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(evaluation, "_user_facts", unreachable)
+    with caplog.at_level(logging.WARNING, logger="registrations.api"):
+        answers = [check(edge_client) for _ in range(3)]
+        monkeypatch.setattr(evaluation, "_user_facts", real)
+        back = check(edge_client)
+
+    assert [a.status_code for a in answers] == [503] * 3
+    assert {json.dumps(a.json()) for a in answers} == {'{"allow": false, "reason": "unavailable"}'}
+    assert back.status_code == 200
+    messages = [r.getMessage() for r in caplog.records if r.name == "registrations.api"]
+    # One line as it starts, one as it ends: not one per check.
+    assert messages == [
+        "SIP API: the database is unavailable (connection refused); answering 503",
+        "SIP API: the database is available again",
+    ]
+    assert not any(r.exc_info for r in caplog.records)
