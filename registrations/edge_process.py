@@ -302,12 +302,40 @@ class KamailioProcess:
         return self.popen.returncode
 
 
+def ensure_ports_free(config: EdgeConfig) -> None:
+    """EdgeError unless the SIP port (UDP and TCP) and the RPC port (TCP) are free.
+
+    Checked before anything is started or rotated: a Kamailio left running on them (its
+    children outlive a killed main process) would answer the readiness probe in place of ours.
+    """
+    sip = (socket.AF_INET6 if ":" in config.host else socket.AF_INET, config.host)
+    rpc = (socket.AF_INET, "127.0.0.1")
+    wanted = [
+        (sip, socket.SOCK_DGRAM, config.port, "SIP (UDP)"),
+        (sip, socket.SOCK_STREAM, config.port, "SIP (TCP)"),
+        (rpc, socket.SOCK_STREAM, config.rpc_port, "JSON-RPC"),
+    ]
+    for (family, host), kind, port, what in wanted:
+        with socket.socket(family, kind) as probe:
+            if kind == socket.SOCK_STREAM:
+                # A port whose last connection is in TIME_WAIT is free for Kamailio too.
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as error:
+                raise EdgeError(
+                    f"{what} port {host}:{port} is in use ({error.strerror}): stop whatever "
+                    "holds it (a Kamailio left running?) or choose other ports."
+                ) from None
+
+
 def start(config: EdgeConfig, *, stderr=None) -> KamailioProcess:
     """Issue the credential, write the local cfg, start Kamailio and wait until it answers SIP.
 
     `stderr` receives Kamailio's log (default: this process's stderr).
     """
     kamailio = find_kamailio()
+    ensure_ports_free(config)
     config.rundir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(config.rundir, 0o700)
     issued = issue_credential(name=config.credential_name, rpc_url=config.rpc_url)
@@ -369,7 +397,9 @@ def run_foreground(config: EdgeConfig) -> int:
         logger.info("kamailio stopped")
         return 0
     finally:
-        if process is not None and process.poll() is None:
+        # Always, even after the main process died by itself: its children may live on, and
+        # stop() ends the whole process group.
+        if process is not None:
             process.stop()
         with contextlib.suppress(FileNotFoundError):
             (config.rundir / LOCAL_CFG).unlink()

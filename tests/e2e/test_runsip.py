@@ -265,13 +265,21 @@ def test_kamailio_stops_when_runsip_is_killed(e2e_database, e2e_workdir):
 
 
 @pytest.mark.sip
-def test_runsip_reports_a_kamailio_that_cannot_start(e2e_database, e2e_workdir):
+@pytest.mark.parametrize("kind", [socket.SOCK_DGRAM, socket.SOCK_STREAM], ids=["udp", "tcp"])
+def test_runsip_refuses_a_busy_port_before_touching_anything(
+    e2e_database, e2e_workdir, records, kind
+):
+    # A Kamailio left behind on the port would answer the readiness probe in place of ours.
     env, _ = e2e_database
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+    name = f"runsip-{BUSY_PORT}"
+    before = records.rows("SELECT * FROM registrations_sipcredential WHERE name = %s", (name,))
+    with socket.socket(socket.AF_INET, kind) as busy:
         busy.bind(("127.0.0.1", BUSY_PORT))
+        if kind == socket.SOCK_STREAM:
+            busy.listen()
         runsip = Runsip(
             env,
-            e2e_workdir / "runsip-busy-out",
+            e2e_workdir / f"runsip-busy-out-{kind.name}",
             "--listen",
             f"127.0.0.1:{BUSY_PORT}",
             "--portal-url",
@@ -279,16 +287,70 @@ def test_runsip_reports_a_kamailio_that_cannot_start(e2e_database, e2e_workdir):
             "--rpc-port",
             str(BUSY_PORT + 1),
             "--rundir",
-            str(e2e_workdir / "runsip-busy"),
+            str(e2e_workdir / f"runsip-busy-{kind.name}"),
         )
         status, _, stderr = runsip.finish(30)
 
     assert status == 1
-    assert (
-        stderr.strip()
-        .splitlines()[-1]
-        .startswith("CommandError: kamailio exited during start-up with status")
+    (line,) = stderr.strip().splitlines()
+    assert line.startswith(f"CommandError: SIP ({'UDP' if kind == socket.SOCK_DGRAM else 'TCP'})")
+    assert f"127.0.0.1:{BUSY_PORT} is in use" in line
+    # Nothing rotated: a running edge of that name would keep its credential.
+    after = records.rows("SELECT * FROM registrations_sipcredential WHERE name = %s", (name,))
+    assert after == before
+
+
+@pytest.mark.sip
+def test_runsip_ends_every_kamailio_process_when_the_main_one_dies(e2e_database, e2e_workdir):
+    env, _ = e2e_database
+    env = {**env, "LOG_LEVEL": "INFO"}
+    rundir = e2e_workdir / "runsip-main-killed"
+    runsip = Runsip(
+        env,
+        e2e_workdir / "runsip-main-killed-out",
+        "--listen",
+        f"127.0.0.1:{RUNSIP_PORT}",
+        "--portal-url",
+        "http://127.0.0.1:18099",
+        "--rundir",
+        str(rundir),
     )
+    try:
+        _wait_for_sip(runsip, RUNSIP_PORT)
+        _wait_for_line(runsip, "is ready")  # runsip is watching it now, not starting it
+        kamailio_pid = _read_pid(rundir / "kamailio.pid")
+        assert kamailio_pid and _group_alive(kamailio_pid)
+        os.kill(kamailio_pid, signal.SIGKILL)  # the main process only: its workers live on
+        status, _, stderr = runsip.finish(30)
+    finally:
+        if runsip.process.poll() is None:
+            runsip.process.kill()
+
+    assert status != 0
+    assert "kamailio exited by itself" in stderr
+    assert not _group_alive(kamailio_pid)
+    assert not sip_options_ok("127.0.0.1", RUNSIP_PORT, timeout=0.3)
+
+
+def _wait_for_line(runsip: Runsip, text: str) -> None:
+    deadline = time.monotonic() + 30
+    while text not in runsip.stderr_path.read_text(errors="replace"):
+        if runsip.process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"runsip never said {text!r}:\n{runsip.finish()[2][-3000:]}")
+        time.sleep(0.05)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a live process (not a zombie waiting to be reaped) is in the process group."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state != "Z":
+            return True
+    return False
 
 
 def _wait_for_sip(runsip: Runsip, port: int) -> None:
