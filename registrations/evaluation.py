@@ -24,7 +24,7 @@ from installs.models import Install
 from trustedips.models import TrustedRange
 from users.models import PbxUser
 
-from . import lockouts
+from . import permits
 from .policy import Decision, IPNetwork, LockFacts, Reason, UserFacts, decide
 
 
@@ -177,7 +177,7 @@ def evaluate_attempt(
     """`evaluate` for a REGISTER the edge is about to check a digest for.
 
     An allow hands the edge the user's HA1, which lets it check one guess; so an allow also
-    takes that guess from the user's lockout budget (`lockouts.take_permit`), under the lock
+    takes that guess from the user's lockout budget (`permits.take`), under the lock
     where the count is kept. With no guess left, the answer is `locked`.
     """
     evaluation = evaluate(
@@ -185,8 +185,8 @@ def evaluate_attempt(
     )
     if not evaluation.decision.allow or evaluation.pbx_user_id is None:
         return evaluation
-    permitted = lockouts.take_permit(
-        attempt=lockouts.Attempt(
+    permitted = permits.take(
+        attempt=permits.Attempt(
             pbx_user_id=evaluation.pbx_user_id,
             install_id=evaluation.install_id,
             domain=domain.strip().lower(),

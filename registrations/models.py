@@ -60,6 +60,10 @@ class Lockout(models.Model):
     locked_at = models.DateTimeField(null=True, blank=True)
     last_failure_at = models.DateTimeField(null=True, blank=True)
     last_failure_ip = models.CharField(max_length=64, blank=True)
+    # How many of the user's guess permits are open: kept in step with the `GuessPermit` rows,
+    # so that taking one is a single statement (`permits.take`); re-counted from the rows
+    # whenever a check goes the long way.
+    in_flight = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"lockout of {self.pbx_user}"
@@ -110,7 +114,6 @@ class GuessPermit(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["edge", "attempt"], name="guess_permit_once"),
         ]
-        indexes = [models.Index(fields=["pbx_user", "granted_at"], name="guess_permit_user")]
 
     def __str__(self) -> str:
         return f"permit {self.attempt} of {self.edge}"

@@ -14,7 +14,7 @@ from installs.models import Install
 from trustedips.models import TrustedRange
 from users.models import PbxUser
 
-from . import checklog, lockouts, sessions
+from . import checklog, lockouts, permits, sessions
 from .evaluation import Evaluation, find_user, trusted_networks
 from .models import EventKind, RegistrationLogEntry
 from .policy import Reason, is_trusted, normalise_source
@@ -46,7 +46,7 @@ def handle_report(*, params: dict, edge: str) -> bool:
     transaction, never by anything the handset chose: the same report sent again is a
     duplicate, while every guess is an attempt of its own and counts, whatever its Call-ID
     and CSeq. An attempt whose permit was counted already because its outcome came too late
-    (`lockouts.take_permit`) is a duplicate too: a wrong PIN never counts twice.
+    (`permits.take`) is a duplicate too: a wrong PIN never counts twice.
     """
     if params["event"] != EventKind.AUTH_FAILED:
         return record_session_reports(reports=[params], edge=edge) == 1
@@ -68,13 +68,9 @@ def handle_report(*, params: dict, edge: str) -> bool:
             if pbx_user is not None and _is_trusted_source(
                 params["ip"], pbx_user.install_id, pbx_user.install.trusted_ranges_version
             ):
-                lockouts.record_failure(
-                    pbx_user=pbx_user,
-                    source_ip=params["ip"],
-                    now=now,
-                    edge=edge,
-                    attempt=params["attempt"],
-                )
+                lockouts.record_failure(pbx_user=pbx_user, source_ip=params["ip"], now=now)
+            # Its guess is counted now (or not at all), no longer in flight.
+            permits.release(edge=edge, attempt=params["attempt"])
     except IntegrityError:
         return False
     return True
@@ -96,7 +92,7 @@ def record_session_reports(
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                lockouts.settle(
+                permits.settle(
                     edge=edge, attempts=[*settled, *(params["attempt"] for params in reports)]
                 )
                 if not reports:

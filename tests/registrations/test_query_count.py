@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 # An allowed check also takes a guess permit under the user's lockout row lock: a transaction
 # (here savepoints) around the locking read, the permits' read and the permit's insert. The
 # very first one also creates the lockout row and reads the credential and the ranges.
-MOST_QUERIES = 12
+MOST_QUERIES = 13
 
 SITUATIONS = {
     "ok": {"user": "1001", "ip": TRUSTED_IP},
