@@ -13,7 +13,7 @@ def main(user_count: int, secret: str) -> None:
     from accounts.models import Account
     from installs.models import Install
     from registrations.edge_auth import hash_secret
-    from registrations.models import SipCredential
+    from registrations.models import Lockout, SipCredential
     from registrations.policy import pin_ha1
     from trustedips.models import TrustedRange
     from users.models import PbxUser
@@ -30,6 +30,9 @@ def main(user_count: int, secret: str) -> None:
         )
         for n in range(user_count)
     )
+    # The steady state: every user has logged in before, so each has a lockout row (a user's
+    # very first attempt creates it, the long way: registrations/permits.py).
+    Lockout.objects.bulk_create(Lockout(pbx_user=user) for user in PbxUser.objects.all())
     TrustedRange.objects.create(install=install, network="127.0.0.0/8", description="loopback")
     TrustedRange.objects.create(install=install, network="203.0.113.0/24", description="office")
     SipCredential.objects.create(name="bench", secret_sha256=hash_secret(secret))

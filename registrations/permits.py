@@ -200,10 +200,18 @@ def _take_at_once(attempt: Attempt, *, now: datetime, limits: lockouts.Threshold
     the row's columns (a test holds the two to the same answers); it also steps aside for an
     attempt that already has a row and for a user with an overdue permit. False: not taken
     here, for whatever reason; the long way decides.
+
+    The statement commits without waiting for its WAL to reach the disk (`relaxed`: a
+    transaction-local setting, and in autocommit the statement is the transaction). A permit
+    is a reservation for a few seconds; a crash of the database server could lose the last
+    fraction of a second of them, and those attempts are still counted by their outcome
+    reports, which do wait. Waiting on every login cost more than the rest of the check under
+    load (docs/performance.md).
     """
     lockout, permit = _table(Lockout), _table(GuessPermit)
     sql = f"""
-        WITH granted AS (
+        WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)),
+        granted AS (
             UPDATE {lockout} SET in_flight = in_flight + 1
             WHERE pbx_user_id = %(user)s
               AND NOT locked_indefinitely
@@ -218,7 +226,7 @@ def _take_at_once(attempt: Attempt, *, now: datetime, limits: lockouts.Threshold
             RETURNING pbx_user_id
         )
         INSERT INTO {permit} (pbx_user_id, edge, attempt, source_ip, granted_at)
-        SELECT pbx_user_id, %(edge)s, %(attempt)s, %(ip)s, %(now)s FROM granted
+        SELECT pbx_user_id, %(edge)s, %(attempt)s, %(ip)s, %(now)s FROM granted, relaxed
     """  # noqa: S608
     params = {
         "user": attempt.pbx_user_id,
