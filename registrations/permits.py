@@ -11,13 +11,14 @@ processes, no more digests are checked than the lockout thresholds allow.
 A permit never settled (the report was lost) counts as a wrong PIN after
 `HOTDESK_GUESS_PERMIT_SECONDS`: a lost outcome is never a free guess.
 
-`take` sits in every login. On PostgreSQL its usual case is one statement: a conditional
-UPDATE of the user's lockout row, whose `in_flight` column counts the open permits, with the
-permit's INSERT; PostgreSQL re-checks the condition on the row's newest version when it had to
-wait for the row lock, so parallel checks cannot overshoot. Everything else (SQLite, the first
-attempt of a user, a refusal, an overdue permit, the same attempt asked again) takes the long
-way: a transaction that locks the row, reads the permit rows and re-counts `in_flight` from
-them, so a count that drifted heals itself.
+`take` sits in every login. Its usual case is a conditional UPDATE of the user's lockout row,
+whose `in_flight` column counts the open permits, and the permit's INSERT: one statement on
+PostgreSQL (which re-checks the condition on the row's newest version when it had to wait for
+the row lock, so parallel checks cannot overshoot), one write transaction on SQLite (which lets
+one writer in at a time). Everything else (the first attempt of a user, a refusal, an overdue
+permit, the same attempt asked again) takes the long way: a transaction that locks the row,
+reads the permit rows and re-counts `in_flight` from them, so a count that drifted heals
+itself.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def take(*, attempt: Attempt, now: datetime | None = None) -> bool:
     """
     now = now or timezone.now()
     limits = lockouts.Thresholds.from_settings()
-    if connection.vendor == "postgresql" and _take_at_once(attempt, now=now, limits=limits):
+    if _take_at_once(attempt, now=now, limits=limits):
         return True
     with _one_writer_at_a_time(), transaction.atomic():
         counts = _counts_locked(attempt.pbx_user_id)
@@ -194,55 +195,63 @@ def _table(model) -> str:
 
 
 def _take_at_once(attempt: Attempt, *, now: datetime, limits: lockouts.Thresholds) -> bool:
-    """PostgreSQL: take a permit in one statement when nothing needs a closer look.
+    """Take a permit with one conditional UPDATE and its INSERT, when nothing needs a closer look.
 
     The UPDATE's condition is `policy.guesses_left(...) > 0` and no active lock, written over
-    the row's columns (a test holds the two to the same answers); it also steps aside for an
-    attempt that already has a row and for a user with an overdue permit. False: not taken
-    here, for whatever reason; the long way decides.
+    the lockout row's columns (a test holds the two to the same answers); it also steps aside
+    for an attempt that already has a row and for a user with an overdue permit. False: not
+    taken here, for whatever reason; the long way decides.
 
-    The statement commits without waiting for its WAL to reach the disk (`relaxed`: a
-    transaction-local setting, and in autocommit the statement is the transaction). A permit
-    is a reservation for a few seconds; a crash of the database server could lose the last
-    fraction of a second of them, and those attempts are still counted by their outcome
-    reports, which do wait. Waiting on every login cost more than the rest of the check under
-    load (docs/performance.md).
+    PostgreSQL runs both as one statement, which commits without waiting for its WAL to reach
+    the disk (`relaxed`: a transaction-local setting, and in autocommit the statement is the
+    transaction). A permit is a reservation for a few seconds; a crash of the database server
+    could lose the last fraction of a second of them, and those attempts are still counted by
+    their outcome reports, which do wait. SQLite runs them in one write transaction.
     """
-    lockout, permit = _table(Lockout), _table(GuessPermit)
-    sql = f"""
-        WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)),
-        granted AS (
-            UPDATE {lockout} SET in_flight = in_flight + 1
-            WHERE pbx_user_id = %(user)s
-              AND NOT locked_indefinitely
-              AND (locked_until IS NULL OR locked_until <= %(now)s)
-              AND consecutive_failures + in_flight < %(hard)s
-              AND in_flight + CASE WHEN window_started_at > %(window_opened_after)s
-                                   THEN window_failures ELSE 0 END < %(short)s
-              AND NOT EXISTS (SELECT 1 FROM {permit}
-                              WHERE edge = %(edge)s AND attempt = %(attempt)s)
-              AND NOT EXISTS (SELECT 1 FROM {permit}
-                              WHERE pbx_user_id = %(user)s AND granted_at <= %(overdue)s)
-            RETURNING pbx_user_id
-        )
-        INSERT INTO {permit} (pbx_user_id, edge, attempt, source_ip, granted_at)
-        SELECT pbx_user_id, %(edge)s, %(attempt)s, %(ip)s, %(now)s FROM granted, relaxed
-    """  # noqa: S608
+    adapt = connection.ops.adapt_datetimefield_value
     params = {
         "user": attempt.pbx_user_id,
-        "now": now,
+        "now": adapt(now),
         "hard": limits.hard_count,
         "short": limits.short_count,
-        "window_opened_after": now - limits.short_window,
-        "overdue": now - limits.permit_timeout,
+        "window_opened_after": adapt(now - limits.short_window),
+        "overdue": adapt(now - limits.permit_timeout),
         "edge": attempt.edge,
         "attempt": attempt.attempt,
         "ip": attempt.source_ip[:64],
     }
+    lockout, permit = _table(Lockout), _table(GuessPermit)
+    grant = f"""
+        UPDATE {lockout} SET in_flight = in_flight + 1
+        WHERE pbx_user_id = %(user)s
+          AND NOT locked_indefinitely
+          AND (locked_until IS NULL OR locked_until <= %(now)s)
+          AND consecutive_failures + in_flight < %(hard)s
+          AND in_flight + CASE WHEN window_started_at > %(window_opened_after)s
+                               THEN window_failures ELSE 0 END < %(short)s
+          AND NOT EXISTS (SELECT 1 FROM {permit} WHERE edge = %(edge)s AND attempt = %(attempt)s)
+          AND NOT EXISTS (SELECT 1 FROM {permit}
+                          WHERE pbx_user_id = %(user)s AND granted_at <= %(overdue)s)
+        RETURNING pbx_user_id
+    """  # noqa: S608
+    columns = f"INSERT INTO {permit} (pbx_user_id, edge, attempt, source_ip, granted_at)"
+    values = "%(edge)s, %(attempt)s, %(ip)s, %(now)s"
     try:
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.rowcount == 1
+            if connection.vendor == "postgresql":
+                relaxed = "SELECT set_config('synchronous_commit', 'off', true)"
+                cursor.execute(
+                    f"WITH relaxed AS ({relaxed}), granted AS ({grant})"  # noqa: S608
+                    f" {columns} SELECT pbx_user_id, {values} FROM granted, relaxed",
+                    params,
+                )
+                return cursor.rowcount == 1
+            with _one_writer_at_a_time(), transaction.atomic():
+                cursor.execute(grant, params)
+                if cursor.fetchone() is None:
+                    return False
+                cursor.execute(f"{columns} VALUES (%(user)s, {values})", params)
+                return True
     except IntegrityError:  # the same attempt, at the same moment: the long way sorts it out
         return False
 
