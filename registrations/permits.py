@@ -23,15 +23,10 @@ itself.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
-import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
@@ -86,7 +81,7 @@ def take(*, attempt: Attempt, now: datetime | None = None) -> bool:
     limits = lockouts.Thresholds.from_settings()
     if _take_at_once(attempt, now=now, limits=limits):
         return True
-    with _one_writer_at_a_time(), transaction.atomic():
+    with transaction.atomic():
         counts = _counts_locked(attempt.pbx_user_id)
         if counts is None:  # the user's first attempt (or another process's, at once)
             Lockout.objects.bulk_create(
@@ -246,7 +241,7 @@ def _take_at_once(attempt: Attempt, *, now: datetime, limits: lockouts.Threshold
                     params,
                 )
                 return cursor.rowcount == 1
-            with _one_writer_at_a_time(), transaction.atomic():
+            with transaction.atomic():
                 cursor.execute(grant, params)
                 if cursor.fetchone() is None:
                     return False
@@ -354,30 +349,3 @@ def _aware(value: datetime | str | None) -> datetime | None:
     if value is not None and timezone.is_naive(value):
         value = value.replace(tzinfo=UTC)  # stored as UTC (USE_TZ)
     return value
-
-
-@contextlib.contextmanager
-def _one_writer_at_a_time() -> Iterator[None]:
-    """On SQLite, queue the processes that take permits on an OS file lock.
-
-    SQLite lets one writer in at a time and makes the others poll with sleeps of up to 100 ms;
-    a file lock wakes the next writer as soon as the last one is done. PostgreSQL's row locks
-    need no help.
-    """
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with _lock_path().open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _lock_path() -> Path:
-    name = str(connection.settings_dict["NAME"])
-    # An in-memory test database has no file to sit beside: a private path will do.
-    if name == ":memory:" or name.startswith("file:"):
-        return Path(tempfile.gettempdir()) / f"hotdesk-permits-{os.getuid()}.lock"
-    return Path(f"{name}.permits.lock")
