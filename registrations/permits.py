@@ -4,9 +4,9 @@ A check that allows a REGISTER hands the edge the user's HA1, and with it one di
 guess. So the allow also takes a permit (`take`), under the lock of the user's `Lockout` row,
 and only while the user has a guess left counting the permits still open
 (`policy.guesses_left`). The edge reports every allowed attempt's outcome: a wrong PIN
-(`lockouts.record_failure` settles and counts it), or a login, log-out or "settled" line
-(`settle`). However many attempts run at once, from however many addresses and portal
-processes, no more digests are checked than the lockout thresholds allow.
+(counted by `lockouts.record_failure`, its permit then dropped by `release`), or a login,
+log-out or "settled" line (`settle`). However many attempts run at once, from however many
+addresses and portal processes, no more digests are checked than the lockout thresholds allow.
 
 A permit never settled (the report was lost) counts as a wrong PIN after
 `HOTDESK_GUESS_PERMIT_SECONDS`: a lost outcome is never a free guess.
@@ -125,7 +125,8 @@ def settle(*, edge: str, attempts: Iterable[str], now: datetime | None = None) -
     if not attempts:
         return
     found = _delete_permits(edge, attempts)
-    _release(Counter(user for _attempt, user in found if user is not None))
+    _release(Counter(user for _attempt, user in found))
+    # Markers that exist already stay as they are (ignore_conflicts).
     unknown = attempts - {name for name, _user in found}
     if unknown:
         GuessPermit.objects.bulk_create(
@@ -141,8 +142,7 @@ def settle(*, edge: str, attempts: Iterable[str], now: datetime | None = None) -
 
 def release(*, edge: str, attempt: str) -> None:
     """Drop one attempt's permit, if it still has one: its wrong PIN has been counted."""
-    found = _delete_permits(edge, {attempt})
-    _release(Counter(user for _attempt, user in found if user is not None))
+    _release(Counter(user for _attempt, user in _delete_permits(edge, {attempt})))
 
 
 def _count_unsettled(
@@ -251,8 +251,8 @@ def _take_at_once(attempt: Attempt, *, now: datetime, limits: lockouts.Threshold
         return False
 
 
-def _delete_permits(edge: str, attempts: set[str]) -> list[tuple[str, int | None]]:
-    """Delete these attempts' rows; (attempt, user or None for a marker) of each one deleted.
+def _delete_permits(edge: str, attempts: set[str]) -> list[tuple[str, int]]:
+    """Delete these attempts' permits (not markers); (attempt, user) of each one deleted.
 
     DELETE ... RETURNING: of two batches settling the same attempt at once, only one deletes
     it and gives its guess back.
@@ -261,7 +261,8 @@ def _delete_permits(edge: str, attempts: set[str]) -> list[tuple[str, int | None
     placeholders = ", ".join(["%s"] * len(names))
     sql = (
         f"DELETE FROM {_table(GuessPermit)} WHERE edge = %s"  # noqa: S608
-        f" AND attempt IN ({placeholders}) RETURNING attempt, pbx_user_id"
+        f" AND attempt IN ({placeholders}) AND pbx_user_id IS NOT NULL"
+        " RETURNING attempt, pbx_user_id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [edge, *names])

@@ -198,3 +198,18 @@ def test_in_flight_follows_settling_and_heals_when_it_drifts(hot_desk_user):
     assert permits.take(attempt=attempt_of(hot_desk_user, 9))  # the long way re-counts
 
     assert Lockout.objects.get(pbx_user=hot_desk_user).in_flight == 2
+
+
+def test_settling_an_attempt_twice_before_its_check_arrives_still_leaves_it_unable_to_guess(
+    hot_desk_user,
+):
+    # A batch sent twice (the edge's retry) must not wipe the marker the first one left.
+    permits.settle(edge="edge-1", attempts=["srid-permit-late"])
+    permits.settle(edge="edge-1", attempts=["srid-permit-late"])
+
+    assert permits.take(
+        attempt=permits.Attempt(
+            **{**attempt_of(hot_desk_user, 0).__dict__, "attempt": "srid-permit-late"}
+        )
+    )
+    assert hot_desk_user.guess_permits.count() == 0
