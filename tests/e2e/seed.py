@@ -57,6 +57,7 @@ SEATS = {
     # The attacks on the edge (test_edge_attacks.py) and a real phone's log-out.
     "attack_reused_ids": Seat("2200"),
     "attack_reused_ids_other": Seat("2201"),
+    "attack_reused_ids_third": Seat("2207"),
     "attack_large_cseq": Seat("2202"),
     "attack_parallel": Seat("2203", domain=OTHER, pin=OTHER_PIN),
     "attack_contact": Seat("2204", domain=OTHER, pin=OTHER_PIN),

@@ -36,6 +36,21 @@ def challenge(phone: SipClient, seat, *, call_id: str, cseq: int) -> dict[str, s
     return phone.last_challenge
 
 
+def guess(edge, seat, *, pin: str, call_id: str, cseq: int, source_ip: str = "127.0.0.1"):
+    """One attempt as an attacker makes it: a challenge, then the digest of `pin`, both with
+    the Call-ID and CSeq the attacker chose. The answer to the digest."""
+    with client(edge, source_ip=source_ip) as attacker:
+        nonce = challenge(attacker, seat, call_id=call_id, cseq=cseq)
+        return attacker.register(
+            user=seat.extension,
+            domain=seat.domain,
+            pin=pin,
+            call_id=call_id,
+            cseq=cseq,
+            challenge=nonce,
+        )
+
+
 def lockout(records, seat) -> dict:
     return records.lockout(seat.extension, seat.domain) or {}
 
@@ -82,19 +97,10 @@ def test_guesses_that_reuse_one_call_id_and_cseq_each_count_and_lock(edge, recor
 def test_one_users_report_is_never_a_duplicate_of_anothers(edge, records):
     # The same Call-ID and CSeq for two extensions: both wrong PINs count.
     call_id = new_call_id("shared")
-    seats = [SEATS["attack_reused_ids_other"], SEATS["attack_large_cseq"]]
-    with client(edge) as attacker:
-        for seat in seats:
-            nonce = challenge(attacker, seat, call_id=call_id, cseq=7)
-            answer = attacker.register(
-                user=seat.extension,
-                domain=seat.domain,
-                pin=WRONG_PIN,
-                call_id=call_id,
-                cseq=7,
-                challenge=nonce,
-            )
-            assert answer.reason == "Forbidden (wrong_pin)", answer.raw
+    seats = [SEATS["attack_reused_ids_other"], SEATS["attack_reused_ids_third"]]
+    for seat in seats:
+        answer = guess(edge, seat, pin=WRONG_PIN, call_id=call_id, cseq=7)
+        assert answer.reason == "Forbidden (wrong_pin)", answer.raw
 
     for seat in seats:
         assert eventually(lambda s=seat: records.failures(s.extension, s.domain), until=bool) == 1
@@ -105,16 +111,7 @@ def test_a_wrong_pin_with_any_cseq_the_edge_accepts_is_counted(edge, records, cs
     seat = SEATS["attack_large_cseq"]
     before = records.failures(seat.extension, seat.domain)
     call_id = new_call_id("bigcseq")
-    with client(edge) as attacker:
-        nonce = challenge(attacker, seat, call_id=call_id, cseq=cseq)
-        answer = attacker.register(
-            user=seat.extension,
-            domain=seat.domain,
-            pin=WRONG_PIN,
-            call_id=call_id,
-            cseq=cseq,
-            challenge=nonce,
-        )
+    answer = guess(edge, seat, pin=WRONG_PIN, call_id=call_id, cseq=cseq)
 
     assert answer.reason == "Forbidden (wrong_pin)", answer.raw
     (report,) = eventually(
@@ -172,7 +169,7 @@ def test_parallel_guesses_from_three_addresses_never_pass_the_lock(edge, records
     guesses = 12
     start = threading.Barrier(guesses)
 
-    def guess(n: int) -> str:
+    def parallel_guess(n: int) -> str:
         with client(edge, source_ip=f"127.0.0.{n % 3 + 1}") as attacker:
             call_id = new_call_id(f"parallel{n}")
             nonce = challenge(attacker, seat, call_id=call_id, cseq=1)
@@ -187,7 +184,7 @@ def test_parallel_guesses_from_three_addresses_never_pass_the_lock(edge, records
             ).reason
 
     with ThreadPoolExecutor(max_workers=guesses) as pool:
-        reasons = list(pool.map(guess, range(guesses)))
+        reasons = list(pool.map(parallel_guess, range(guesses)))
 
     assert sorted(reasons) == sorted(
         ["Forbidden (wrong_pin)"] * 5 + ["Forbidden (locked)"] * (guesses - 5)
