@@ -63,6 +63,10 @@ SEATS = {
     "attack_contact": Seat("2204", domain=OTHER, pin=OTHER_PIN),
     "attack_enumerate": Seat("2205"),
     "phone_logout": Seat("2206"),
+    # A stalled portal (test_portal_stall.py).
+    "stall_cached": Seat("2210"),
+    "stall_storm": Seat("2211"),
+    "stall_recovered": Seat("2212"),
     "twin_acme": Seat("3001", domain=ACME),
     "twin_other": Seat("3001", domain=OTHER, pin=OTHER_PIN),
 }
