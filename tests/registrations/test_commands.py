@@ -139,6 +139,21 @@ def test_the_rpc_authorization_changes_with_the_secret_and_the_secret_key(settin
     assert edge_auth.rpc_authorization(credential) != first
 
 
+def test_the_rpc_digest_can_be_printed_again_for_an_existing_edge(db):
+    created = command(
+        "create_sip_credential", "--name", "edge-9", "--rpc-url", "http://127.0.0.1:5098/RPC"
+    )
+
+    again = command("sip_rpc_digest", "--name", "edge-9")
+
+    assert again.strip() == created.splitlines()[-1]
+
+
+def test_the_rpc_digest_of_an_unknown_edge_is_one_clear_error(db):
+    with pytest.raises(CommandError, match="no SIP edge credential named edge-404"):
+        command("sip_rpc_digest", "--name", "edge-404")
+
+
 def test_a_bad_rpc_url_is_refused_and_nothing_is_created(db):
     with pytest.raises(CommandError, match="URL"):
         command("create_sip_credential", "--name", "edge-9", "--rpc-url", "not a url")
