@@ -170,10 +170,11 @@ class EventView(EdgeAPIView):
 
 
 class EventBatchView(EdgeAPIView):
-    """POST register/events: `registered`/`unregistered` reports, one form per line.
+    """POST register/events: the edge's reports, one form per line.
 
-    How the shipped Kamailio config reports sessions: queued in shared memory and sent by one
-    timer process every 100 ms, so a login storm costs the portal one request per batch.
+    How the shipped Kamailio config reports sessions (and wrong PINs it could not deliver at
+    once): queued in shared memory and sent by one timer process every 100 ms, so a login
+    storm costs the portal one request per batch.
     """
 
     def post(self, request: HttpRequest):
@@ -188,8 +189,8 @@ class EventBatchView(EdgeAPIView):
                 len(batch.rejected),
                 "; ".join(batch.rejected[:5]),
             )
-        recorded = recording.record_session_reports(
-            reports=batch.reports, edge=self.edge, settled=batch.settled
+        recorded = recording.record_batch(
+            reports=batch.reports, settled=batch.settled, edge=self.edge
         )
         return JsonResponse(
             {

@@ -21,7 +21,6 @@ from .models import EventKind
 
 PROTOCOLS = frozenset({"udp", "tcp", "tls", "ws", "wss", "sctp"})
 EVENTS = frozenset({EventKind.REGISTERED, EventKind.UNREGISTERED, EventKind.AUTH_FAILED})
-SESSION_EVENTS = frozenset({EventKind.REGISTERED, EventKind.UNREGISTERED})
 # A batch line that only settles a guess permit: the digest was right and there was no news
 # (a refresh the portal validated), or no digest was compared at all (a stale nonce).
 SETTLED = "settled"
@@ -99,7 +98,7 @@ def parse_event(body: Mapping[str, str]) -> dict:
 class Batch:
     """What one batch of the edge holds, line by line."""
 
-    reports: list[dict] = field(default_factory=list)  # registered/unregistered, in order
+    reports: list[dict] = field(default_factory=list)  # in the order the edge saw them
     settled: list[str] = field(default_factory=list)  # attempts settled without news
     rejected: list[str] = field(default_factory=list)  # "line N: why", one per bad line
 
@@ -107,11 +106,11 @@ class Batch:
 def parse_session_batch(body: bytes) -> Batch:
     """A batch of reports from the edge: one form-encoded report per line.
 
-    Lines are `registered`/`unregistered` reports, or `event=settled&attempt=...` for a guess
-    permit whose outcome is no news. A bad line is rejected on its own (in `Batch.rejected`)
-    and never takes the batch's other lines with it: those may be another customer's logins.
-    Only a body that is not a batch at all is a BadParams. A wrong PIN is never batched (it
-    must count before the next guess), so `auth_failed` is a rejected line here.
+    Lines are reports (`registered`, `unregistered`, and `auth_failed` that the edge could not
+    deliver at once and sends again), or `event=settled&attempt=...` for a guess permit whose
+    outcome is no news. A bad line is rejected on its own (in `Batch.rejected`) and never
+    takes the batch's other lines with it: those may be another customer's logins. Only a
+    body that is not a batch at all is a BadParams.
     """
     try:
         text = body.decode("utf-8")
@@ -130,8 +129,6 @@ def parse_session_batch(body: bytes) -> Batch:
                 batch.settled.append(_attempt(fields))
                 continue
             params = parse_event(fields)
-            if params["event"] not in SESSION_EVENTS:
-                raise BadParams("event: a batch holds registered, unregistered and settled only")
         except BadParams as error:
             batch.rejected.append(f"line {number}: {error}")
             continue

@@ -76,6 +76,26 @@ def handle_report(*, params: dict, edge: str) -> bool:
     return True
 
 
+def record_batch(*, reports: Sequence[dict], settled: Sequence[str], edge: str) -> int:
+    """Apply a batch of the edge's reports in their order; returns how many were new.
+
+    Runs of `registered`/`unregistered` go through `record_session_reports` (a fixed number of
+    queries a run); an `auth_failed` is one the edge could not deliver at once and sends again,
+    counted on its own (`handle_report`). The guesses of `settled` attempts are given back.
+    """
+    recorded, run = 0, []
+    for params in [*reports, None]:
+        if params is not None and params["event"] != EventKind.AUTH_FAILED:
+            run.append(params)
+            continue
+        if run or settled:
+            recorded += record_session_reports(reports=run, edge=edge, settled=settled)
+            run, settled = [], ()
+        if params is not None:
+            recorded += handle_report(params=params, edge=edge)
+    return recorded
+
+
 def record_session_reports(
     *, reports: Sequence[dict], edge: str, settled: Sequence[str] = ()
 ) -> int:

@@ -52,7 +52,8 @@ SEATS = {
     "outage_login": Seat("2125"),
     "cache_expiry": Seat("2126"),
     "batch_logout": Seat("2130"),
-    "batch_retry": Seat("2131"),
+    "batch_retry_1": Seat("2131"),
+    "batch_retry_4": Seat("2132"),
     **{f"storm_{n:02d}": Seat(f"{2140 + n}") for n in range(20)},
     # The attacks on the edge (test_edge_attacks.py) and a real phone's log-out.
     "attack_reused_ids": Seat("2200"),
@@ -67,6 +68,7 @@ SEATS = {
     "stall_cached": Seat("2210"),
     "stall_storm": Seat("2211"),
     "stall_recovered": Seat("2212"),
+    "wrong_pin_report_refused": Seat("2213"),
     "twin_acme": Seat("3001", domain=ACME),
     "twin_other": Seat("3001", domain=OTHER, pin=OTHER_PIN),
 }

@@ -150,3 +150,22 @@ def test_after_failures_in_a_row_logins_get_503_at_once_and_the_edge_asks_again_
     assert eventually(lambda: records.open_sessions(seat.extension, seat.domain), until=bool)
     # The seat's PIN was right throughout: the outage counted no failure.
     assert records.failures(seat.extension, seat.domain) == 0
+
+
+def test_a_wrong_pin_whose_report_the_portal_refuses_is_sent_again_and_counted_once(
+    slow_edge, portal_proxy, records
+):
+    seat = SEATS["wrong_pin_report_refused"]
+    call_id = new_call_id("refusedreport")
+    with portal_proxy.failing_reports(1), client(slow_edge) as attacker:
+        answer = attacker.login(
+            user=seat.extension, domain=seat.domain, pin="1111", call_id=call_id, cseq=1
+        )
+        refused = eventually(lambda: portal_proxy.report_failures, until=lambda left: left == 0)
+
+    assert answer.reason == "Forbidden (wrong_pin)", answer.raw
+    assert refused == 0, "the report was not refused: the test proves nothing"
+    # The edge queued it, and its batch brought it: one count, and the permit settled.
+    assert records.settled(call_id)
+    assert [e["reason"] for e in records.log(call_id, "auth_failed")] == ["wrong_pin"]
+    assert records.failures(seat.extension, seat.domain) == 1

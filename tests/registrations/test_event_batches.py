@@ -227,13 +227,27 @@ def test_a_bad_line_is_rejected_alone_and_the_rest_of_the_batch_is_recorded(
     assert list(RegistrationLogEntry.objects.values_list("call_id", flat=True)) == ["a@x"]
 
 
-def test_a_wrong_pin_is_never_batched(edge_client, hot_desk_user):
-    response = post_batch(edge_client, [login(), event_params("auth_failed")])
+def test_a_wrong_pin_sent_again_in_a_batch_counts_once_in_its_place(edge_client, hot_desk_user):
+    # The edge queues a wrong-PIN report the portal did not take at once, and may send a batch
+    # twice: the guess counts exactly once, and before the login that came after it.
+    wrong = event_params("auth_failed", callid="a@x", cseq="1")
+    batch = [wrong, login(callid="a@x", cseq="3")]
 
-    assert response.status_code == 200
-    assert response.json()["rejected"][0].startswith("line 2: event:")
-    assert not Lockout.objects.filter(consecutive_failures__gt=0).exists()
+    first = post_batch(edge_client, batch)
+    again = post_batch(edge_client, batch)
+
+    assert (first.json()["recorded"], first.json()["rejected"]) == (2, [])
+    assert again.json()["recorded"] == 0
+    assert RegistrationLogEntry.objects.filter(kind=EventKind.AUTH_FAILED).count() == 1
+    # The login after it ended the run of wrong PINs.
+    assert Lockout.objects.get(pbx_user=hot_desk_user).consecutive_failures == 0
     assert open_contacts() == {"1001": "<sip:1001@203.0.113.7:5060>"}
+
+
+def test_a_wrong_pin_after_a_login_in_the_same_batch_stays_counted(edge_client, hot_desk_user):
+    post_batch(edge_client, [login(callid="a@x"), event_params("auth_failed", callid="b@x")])
+
+    assert Lockout.objects.get(pbx_user=hot_desk_user).consecutive_failures == 1
 
 
 def test_too_many_reports_are_refused(edge_client, hot_desk_user, settings):
