@@ -3,7 +3,8 @@
 Every check is logged, but a synchronous INSERT and commit per REGISTER cost more than the
 whole decision. Entries are queued in process memory and written with one bulk INSERT when
 `HOTDESK_CHECK_LOG_BATCH` are waiting or `HOTDESK_CHECK_LOG_MAX_DELAY` seconds have passed,
-whichever comes first, and when the process exits. A worker killed with SIGKILL loses at most
+whichever comes first, and when the process exits; through a database outage they are kept
+(up to `MAX_KEPT`) and written once it ends. A worker killed with SIGKILL loses at most
 that much log; decisions, lockouts and outcome reports are never buffered. A delay of 0 writes
 each entry at once (the test settings do this).
 """
@@ -24,6 +25,9 @@ from .models import RegistrationLogEntry
 
 logger = logging.getLogger(__name__)
 
+# Unwritten check entries kept through a database outage, per process: about 5 MB.
+MAX_KEPT = 20_000
+
 
 class CheckLogBuffer:
     """A thread-safe queue of unsaved log entries with a background flusher per process."""
@@ -35,6 +39,7 @@ class CheckLogBuffer:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._owner_pid: int | None = None
+        self._failing = False
 
     def add(self, entry: RegistrationLogEntry) -> None:
         if self.max_delay <= 0:
@@ -48,16 +53,32 @@ class CheckLogBuffer:
             self._wake.set()
 
     def flush(self) -> int:
-        """Write everything queued so far; returns how many entries were written."""
+        """Write everything queued so far; returns how many entries were written.
+
+        Entries the database refuses (an outage) are kept for the next flush, up to
+        `MAX_KEPT`; the oldest beyond that are dropped and counted in the log. An outage
+        logs one line when it starts and one when it ends.
+        """
         with self._lock:
             pending, self._pending = self._pending, []
         if not pending:
             return 0
         try:
             RegistrationLogEntry.objects.bulk_create(pending, batch_size=500)
-        except DatabaseError:
-            logger.exception("Could not write %d registration log entries", len(pending))
+        except DatabaseError as error:
+            with self._lock:
+                kept = pending + self._pending
+                self._pending = kept[-MAX_KEPT:]
+                dropped = len(kept) - len(self._pending)
+            if not self._failing:
+                self._failing = True
+                logger.error("Could not write registration log entries (%s); keeping them", error)
+            if dropped:
+                logger.error("Dropped the %d oldest unwritten registration log entries", dropped)
             return 0
+        if self._failing:
+            self._failing = False
+            logger.warning("Registration log entries are written again")
         return len(pending)
 
     def _ensure_flusher(self) -> None:
