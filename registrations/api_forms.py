@@ -24,6 +24,9 @@ EVENTS = frozenset({EventKind.REGISTERED, EventKind.UNREGISTERED, EventKind.AUTH
 # A batch line that only settles a guess permit: the digest was right and there was no news
 # (a refresh the portal validated), or no digest was compared at all (a stale nonce).
 SETTLED = "settled"
+# The first line an edge reports after it starts: the bindings it held before are gone.
+STARTED = "started"
+SESSION_EVENTS = frozenset({EventKind.REGISTERED, EventKind.UNREGISTERED})
 # Kamailio sends a batch every 100 ms; at a thousand logins a second that is about a hundred.
 MAX_BATCH = 1000
 _MAX_INT = 2**31 - 1
@@ -107,10 +110,11 @@ def parse_session_batch(body: bytes) -> Batch:
     """A batch of reports from the edge: one form-encoded report per line.
 
     Lines are reports (`registered`, `unregistered`, and `auth_failed` that the edge could not
-    deliver at once and sends again), or `event=settled&attempt=...` for a guess permit whose
-    outcome is no news. A bad line is rejected on its own (in `Batch.rejected`) and never
-    takes the batch's other lines with it: those may be another customer's logins. Only a
-    body that is not a batch at all is a BadParams.
+    deliver at once and sends again), `event=settled&attempt=...` for a guess permit whose
+    outcome is no news, or `event=started` when the edge has (re)started. A bad line is
+    rejected on its own (in `Batch.rejected`) and never takes the batch's other lines with it:
+    those may be another customer's logins. Only a body that is not a batch at all is a
+    BadParams.
     """
     try:
         text = body.decode("utf-8")
@@ -127,6 +131,9 @@ def parse_session_batch(body: bytes) -> Batch:
             fields = form_params(line.strip(), what="report")
             if fields.get("event") == SETTLED:
                 batch.settled.append(_attempt(fields))
+                continue
+            if fields.get("event") == STARTED:
+                batch.reports.append({"event": STARTED})
                 continue
             params = parse_event(fields)
         except BadParams as error:

@@ -181,6 +181,7 @@ class SessionEnd(models.TextChoices):
     EXPIRED = "expired", "Expired"
     MOVED = "moved", "Moved to another handset"
     FORCED = "forced", "Forced logout"
+    EDGE_RESTARTED = "edge_restarted", "SIP edge restarted (binding lost)"
 
 
 class HotDeskSession(models.Model):
@@ -204,6 +205,8 @@ class HotDeskSession(models.Model):
     source_port = models.PositiveIntegerField(null=True, blank=True)
     proto = models.CharField(max_length=8, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
+    # The SIP edge that reported the binding last: a restart of that edge loses it.
+    edge = models.CharField(max_length=64, blank=True)
     logged_in_at = models.DateTimeField()
     refreshed_at = models.DateTimeField()
     expires_at = models.DateTimeField()

@@ -15,6 +15,7 @@ from trustedips.models import TrustedRange
 from users.models import PbxUser
 
 from . import checklog, lockouts, permits, sessions
+from .api_forms import SESSION_EVENTS, STARTED
 from .evaluation import Evaluation, find_user, trusted_networks
 from .models import EventKind, RegistrationLogEntry
 from .policy import Reason, is_trusted, normalise_source
@@ -81,17 +82,22 @@ def record_batch(*, reports: Sequence[dict], settled: Sequence[str], edge: str) 
 
     Runs of `registered`/`unregistered` go through `record_session_reports` (a fixed number of
     queries a run); an `auth_failed` is one the edge could not deliver at once and sends again,
-    counted on its own (`handle_report`). The guesses of `settled` attempts are given back.
+    counted on its own (`handle_report`); `started` ends the sessions whose bindings the edge
+    lost as it (re)started. The guesses of `settled` attempts are given back.
     """
     recorded, run = 0, []
     for params in [*reports, None]:
-        if params is not None and params["event"] != EventKind.AUTH_FAILED:
+        if params is not None and params["event"] in SESSION_EVENTS:
             run.append(params)
             continue
         if run or settled:
             recorded += record_session_reports(reports=run, edge=edge, settled=settled)
             run, settled = [], ()
-        if params is not None:
+        if params is None:
+            break
+        if params["event"] == STARTED:
+            sessions.end_for_restarted_edge(edge=edge)
+        else:
             recorded += handle_report(params=params, edge=edge)
     return recorded
 
@@ -165,6 +171,7 @@ def _record_session_reports(reports: Sequence[dict], *, edge: str, now: datetime
                     proto=params["proto"],
                     user_agent=params["ua"],
                     expires=params["expires"] or user.registration_expiry,
+                    edge=edge,
                 )
             )
     RegistrationLogEntry.objects.bulk_create(entries)

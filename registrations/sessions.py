@@ -76,6 +76,7 @@ class EdgeReport:
     proto: str = ""
     user_agent: str = ""
     expires: int = 0
+    edge: str = ""
 
 
 def apply_reports(
@@ -129,6 +130,7 @@ def apply_reports(
                 current.call_id = report.call_id
                 current.refreshed_at, current.expires_at = now, expires_at
                 current.source_ip, current.source_port = report.source_ip, report.source_port
+                current.edge = report.edge
                 if current.pk is not None:
                     refreshed[current.pk] = current
                 continue
@@ -143,6 +145,7 @@ def apply_reports(
                 source_port=report.source_port,
                 proto=report.proto,
                 user_agent=report.user_agent,
+                edge=report.edge,
                 logged_in_at=now,
                 refreshed_at=now,
                 expires_at=expires_at,
@@ -153,7 +156,7 @@ def apply_reports(
         if refreshed:
             HotDeskSession.objects.bulk_update(
                 refreshed.values(),
-                ["call_id", "refreshed_at", "expires_at", "source_ip", "source_port"],
+                ["call_id", "refreshed_at", "expires_at", "source_ip", "source_port", "edge"],
             )
         for reason, pks in ended.items():
             if pks:
@@ -164,6 +167,19 @@ def apply_reports(
         # Closed ones first: `one_open_session` would refuse a new session beside an old one.
         HotDeskSession.objects.bulk_create(opened)
     return open_by_user
+
+
+def end_for_restarted_edge(*, edge: str, now: datetime | None = None) -> int:
+    """A SIP edge started (again): the bindings it held are gone, so are their sessions.
+
+    The edge says so in the first line it reports after it starts (`started`), before any
+    report of a login made on it since, so the sessions ended here are exactly the ones whose
+    bindings the restart lost. Sessions another edge holds are left alone. Returns how many
+    ended.
+    """
+    return HotDeskSession.objects.filter(edge=edge, ended_at__isnull=True).update(
+        ended_at=now or timezone.now(), end_reason=SessionEnd.EDGE_RESTARTED
+    )
 
 
 def end_all_for_user(

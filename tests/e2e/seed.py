@@ -69,6 +69,7 @@ SEATS = {
     "stall_storm": Seat("2211"),
     "stall_recovered": Seat("2212"),
     "wrong_pin_report_refused": Seat("2213"),
+    "edge_restart": Seat("2214"),
     "twin_acme": Seat("3001", domain=ACME),
     "twin_other": Seat("3001", domain=OTHER, pin=OTHER_PIN),
 }

@@ -351,3 +351,28 @@ def test_a_batch_that_collides_with_another_login_is_read_again(
     assert (response.json()["recorded"], response.json()["duplicates"]) == (1, 0)
     assert open_contacts() == {"1001": DESK_PHONE}
     assert RegistrationLogEntry.objects.filter(call_id="a@x").count() == 1
+
+
+def test_an_edge_that_started_again_ends_the_sessions_whose_bindings_it_lost(
+    edge_client, install, hot_desk_user
+):
+    other_user = PbxUserFactory(install=install, extension="1002", hot_desk_access=True)
+    post_batch(edge_client, [login("1001", callid="before@x")])
+    on_another_edge = HotDeskSessionFactory(pbx_user=other_user, edge="edge-2")
+
+    # Its first line after the restart, then a login made on it since.
+    response = edge_client.post(
+        BATCH_URL,
+        "event=started\n" + urlencode(login("1001", callid="after@x")),
+        content_type="text/plain",
+    )
+
+    assert response.status_code == 200
+    sessions = list(
+        HotDeskSession.objects.filter(pbx_user=hot_desk_user)
+        .order_by("pk")
+        .values_list("call_id", "end_reason", "edge")
+    )
+    assert sessions == [("before@x", "edge_restarted", "edge-1"), ("after@x", "", "edge-1")]
+    on_another_edge.refresh_from_db()
+    assert on_another_edge.ended_at is None
