@@ -111,7 +111,8 @@ class ForceLogoutView(InstallScopedMixin, View):
             ),
             pk=pk,
         )
-        who = f"{session.pbx_user.extension} {session.pbx_user.name}".strip()
+        # The session keeps the extension and name of a user removed since (pbx_user None).
+        who = f"{session.extension} {session.user_name}".strip()
         result = sessions.force_logout(session=session, actor=Actor.for_user(request.user))
         if not result.ended:
             messages.info(request, f"{who} was no longer logged in on that handset.")

@@ -573,3 +573,16 @@ def test_a_new_user_on_the_same_extension_is_told_apart_from_the_removed_one(
 
     assert text(row(page, "session-history", old)).startswith("1001 Ann Smith (removed)")
     assert text(row(page, "session-history", new)).startswith("1001 Bob Jones")
+
+
+def test_log_out_of_a_removed_users_session_from_a_stale_page_says_so_without_a_500(
+    portal_client, install, live, edge, django_capture_on_commit_callbacks
+):
+    # The page still shows the Log out button; meanwhile the user was removed.
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        live.pbx_user.delete()
+
+    response = portal_client.post(logout_url(install, live), follow=True)
+
+    assert response.status_code == 200
+    assert "1001 Ann Smith (removed) was no longer logged in" in response.content.decode()
