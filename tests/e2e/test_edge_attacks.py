@@ -186,8 +186,8 @@ def test_parallel_guesses_from_three_addresses_never_pass_the_lock(edge, records
     with ThreadPoolExecutor(max_workers=guesses) as pool:
         reasons = list(pool.map(parallel_guess, range(guesses)))
 
-    # The edge asks the portal about at most HOTDESK_PORTAL_WORKERS (8) at once and answers
-    # the rest 503 without asking; of those it asks about, exactly 5 get a digest check.
+    # Of the attempts the edge asks the portal about, exactly 5 get a digest check (a login
+    # that waits too long for a portal worker gets 503 without asking).
     assert reasons.count("Forbidden (wrong_pin)") == 5, reasons
     assert set(reasons) <= {"Forbidden (wrong_pin)", "Forbidden (locked)", "Service Unavailable"}
     locked = eventually(

@@ -1,11 +1,10 @@
 """A slow or stalled portal never stalls the edge (issue 10, first point).
 
-The shipped cfg asks the portal from async workers, never from a SIP worker, at most
-HOTDESK_PORTAL_WORKERS checks at a time, and stops asking for a few seconds after
-HOTDESK_PORTAL_TRIP failures in a row. So while the portal hangs: challenges, OPTIONS and
-refreshes the edge can authenticate itself are answered at once; a login gets 503 with
-Retry-After within the portal timeout (2 s), or at once when the portal is known down or
-enough checks are waiting already. Runs against `slow_edge`, whose portal is `PortalProxy`.
+The shipped cfg asks the portal from async workers, never from a SIP worker; a login waits at
+most HOTDESK_PORTAL_WAIT_MS (1 s) for a worker, and the edge stops asking for a few seconds
+after HOTDESK_PORTAL_TRIP failures in a row. So while the portal hangs: challenges, OPTIONS
+and refreshes the edge can authenticate itself are answered at once; a login gets 503 with
+Retry-After within the portal timeout (2 s), or at once when the portal is known down. Runs against `slow_edge`, whose portal is `PortalProxy`.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from .sip_client import SipClient, new_call_id
 pytestmark = pytest.mark.sip
 
 STALL = 3.5  # longer than the edge's 2 s portal timeout
-LOGINS = 12  # more than the e2e edges' 4 SIP workers and their 8 portal workers
+LOGINS = 12  # more than the e2e edges' 4 SIP workers and 8 portal workers
 
 
 def client(edge) -> SipClient:
