@@ -4,7 +4,8 @@ The shipped cfg asks the portal from async workers, never from a SIP worker; a l
 most HOTDESK_PORTAL_WAIT_MS (1 s) for a worker, and the edge stops asking for a few seconds
 after HOTDESK_PORTAL_TRIP failures in a row. So while the portal hangs: challenges, OPTIONS
 and refreshes the edge can authenticate itself are answered at once; a login gets 503 with
-Retry-After within the portal timeout (2 s), or at once when the portal is known down. Runs against `slow_edge`, whose portal is `PortalProxy`.
+Retry-After within the portal timeout (2 s), or at once when the portal is known down. Runs
+against `slow_edge`, whose portal is `PortalProxy`.
 """
 
 from __future__ import annotations
