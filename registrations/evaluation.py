@@ -185,7 +185,7 @@ def evaluate_attempt(
     )
     if not evaluation.decision.allow or evaluation.pbx_user_id is None:
         return evaluation
-    permitted = permits.take(
+    grant = permits.take(
         attempt=permits.Attempt(
             pbx_user_id=evaluation.pbx_user_id,
             install_id=evaluation.install_id,
@@ -196,9 +196,11 @@ def evaluate_attempt(
             source_ip=source_ip,
         )
     )
-    if permitted:
+    if grant is permits.Grant.GRANTED:
         return evaluation
-    return replace(evaluation, decision=Decision(False, Reason.LOCKED))
+    # Too late: the edge answered the phone 503 already and checks nothing; say so in the log.
+    reason = Reason.LOCKED if grant is permits.Grant.REFUSED else Reason.TOO_LATE
+    return replace(evaluation, decision=Decision(False, reason))
 
 
 def find_user(*, domain: str, extension: str) -> tuple[Install | None, PbxUser | None]:

@@ -18,6 +18,11 @@ EXPLANATIONS: dict[Reason, str] = {
         "Too many wrong PINs: the user is locked. Unlock them on the Users tab or set a new PIN."
     ),
     Reason.WRONG_PIN: "The handset sent a wrong PIN.",
+    Reason.TOO_LATE: (
+        "The portal answered after the SIP edge had stopped waiting, and the handset was told "
+        "to try again later (503). Nothing was allowed; if this is frequent, the portal or its "
+        "database is too slow."
+    ),
     Reason.NO_OUTCOME: (
         "The SIP edge was given the PIN's hash and never said whether the handset sent the right "
         "PIN, so the attempt counts as a wrong PIN."

@@ -15,6 +15,7 @@ class ReasonCode(models.TextChoices):
     LOCKED = Reason.LOCKED.value, "Locked after wrong PINs"
     WRONG_PIN = Reason.WRONG_PIN.value, "Wrong PIN"
     NO_OUTCOME = Reason.NO_OUTCOME.value, "No outcome reported: counted as a wrong PIN"
+    TOO_LATE = Reason.TOO_LATE.value, "Too late: the edge had answered 503 already"
 
 
 class SipCredential(models.Model):

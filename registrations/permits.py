@@ -23,6 +23,7 @@ itself.
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -68,19 +69,25 @@ class _Permit(NamedTuple):
     granted_at: datetime
 
 
-def take(*, attempt: Attempt, now: datetime | None = None) -> bool:
-    """Allow one more digest check for the user, or refuse it (False) as a lock.
+class Grant(enum.Enum):
+    GRANTED = "granted"  # one digest check may be made (or this attempt has its permit)
+    REFUSED = "refused"  # no guess left, or locked
+    TOO_LATE = "too_late"  # the edge settled this attempt already: it gave up on the portal
+
+
+def take(*, attempt: Attempt, now: datetime | None = None) -> Grant:
+    """Allow one more digest check for the user, or refuse it as a lock.
 
     Under the user's row lock: permits left open past the permit time are counted as wrong
     PINs first; then the check is refused when a lock is active or no guess is left counting
     the permits still open. The same attempt asking again (the edge's retry) gets its permit
-    back without a second one, and so does one the edge has settled already (it gave up on a
-    slow portal and checks no digest for it).
+    back without a second one; one the edge has settled already (it gave up on a slow portal
+    and checks no digest for it) is too late, and takes nothing.
     """
     now = now or timezone.now()
     limits = lockouts.Thresholds.from_settings()
     if _take_at_once(attempt, now=now, limits=limits):
-        return True
+        return Grant.GRANTED
     with transaction.atomic():
         counts = _counts_locked(attempt.pbx_user_id)
         if counts is None:  # the user's first attempt (or another process's, at once)
@@ -89,8 +96,9 @@ def take(*, attempt: Attempt, now: datetime | None = None) -> bool:
             )
             counts = _counts_locked(attempt.pbx_user_id)
         rows = _permits(attempt)
-        if any(row.edge == attempt.edge and row.attempt == attempt.attempt for row in rows):
-            return True
+        for row in rows:
+            if row.edge == attempt.edge and row.attempt == attempt.attempt:
+                return Grant.GRANTED if row.pbx_user_id is not None else Grant.TOO_LATE
         open_permits = [row for row in rows if row.pbx_user_id == attempt.pbx_user_id]
         overdue = [row for row in open_permits if now - row.granted_at >= limits.permit_timeout]
         if overdue:
@@ -110,7 +118,7 @@ def take(*, attempt: Attempt, now: datetime | None = None) -> bool:
             _insert_permit(attempt, now=now)
             in_flight += 1
         _set_in_flight(attempt.pbx_user_id, in_flight)
-    return granted
+    return Grant.GRANTED if granted else Grant.REFUSED
 
 
 def settle(*, edge: str, attempts: Iterable[str], now: datetime | None = None) -> None:

@@ -87,6 +87,9 @@ class Reason(enum.StrEnum):
     # Never returned by decide() either: an HA1 was handed out and no outcome came
     # back in time, so the attempt is counted as a wrong PIN (fail closed).
     NO_OUTCOME = "no_outcome"
+    # Nor this: the check reached the portal after the edge had given up on it (a slow
+    # portal) and answered the phone 503; nothing was handed out.
+    TOO_LATE = "too_late"
 
     @property
     def public(self) -> str:

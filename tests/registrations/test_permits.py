@@ -15,6 +15,11 @@ START = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 
 
+def takes(attempt: permits.Attempt, **kwargs) -> bool:
+    """Whether the check of this attempt was given its guess."""
+    return permits.take(attempt=attempt, **kwargs) is permits.Grant.GRANTED
+
+
 def attempt_of(pbx_user, n: int, *, edge: str = "edge-1") -> permits.Attempt:
     return permits.Attempt(
         pbx_user_id=pbx_user.pk,
@@ -28,7 +33,7 @@ def attempt_of(pbx_user, n: int, *, edge: str = "edge-1") -> permits.Attempt:
 
 
 def test_no_more_permits_than_guesses_left_while_outcomes_are_pending(hot_desk_user):
-    granted = [permits.take(attempt=attempt_of(hot_desk_user, n)) for n in range(7)]
+    granted = [takes(attempt_of(hot_desk_user, n)) for n in range(7)]
 
     assert granted == [True] * 5 + [False] * 2
     assert hot_desk_user.guess_permits.count() == 5
@@ -36,50 +41,50 @@ def test_no_more_permits_than_guesses_left_while_outcomes_are_pending(hot_desk_u
 
 def test_a_permit_asked_for_again_by_the_same_attempt_is_the_same_permit(hot_desk_user):
     for _ in range(3):
-        assert permits.take(attempt=attempt_of(hot_desk_user, 1))
+        assert takes(attempt_of(hot_desk_user, 1))
 
     assert hot_desk_user.guess_permits.count() == 1
 
 
 def test_settled_permits_give_their_guesses_back(hot_desk_user):
     for n in range(5):
-        assert permits.take(attempt=attempt_of(hot_desk_user, n))
+        assert takes(attempt_of(hot_desk_user, n))
 
     permits.settle(edge="edge-1", attempts=["srid-permit-0", "srid-permit-1"])
 
-    assert permits.take(attempt=attempt_of(hot_desk_user, 5))
-    assert permits.take(attempt=attempt_of(hot_desk_user, 6))
-    assert not permits.take(attempt=attempt_of(hot_desk_user, 7))
+    assert takes(attempt_of(hot_desk_user, 5))
+    assert takes(attempt_of(hot_desk_user, 6))
+    assert not takes(attempt_of(hot_desk_user, 7))
 
 
 def test_another_edges_attempt_of_the_same_name_does_not_settle_a_permit(hot_desk_user):
     for n in range(5):
-        assert permits.take(attempt=attempt_of(hot_desk_user, n))
+        assert takes(attempt_of(hot_desk_user, n))
 
     permits.settle(edge="edge-2", attempts=[f"srid-permit-{n}" for n in range(5)])
 
-    assert not permits.take(attempt=attempt_of(hot_desk_user, 5))
+    assert not takes(attempt_of(hot_desk_user, 5))
 
 
 def test_a_wrong_pin_settles_its_permit_and_counts(hot_desk_user):
     for n in range(4):
-        assert permits.take(attempt=attempt_of(hot_desk_user, n))
+        assert takes(attempt_of(hot_desk_user, n))
 
     lockouts.record_failure(pbx_user=hot_desk_user, source_ip="203.0.113.7")
     permits.release(edge="edge-1", attempt="srid-permit-0")
 
     # 1 failure + 3 in flight: one guess left.
     assert hot_desk_user.guess_permits.count() == 3
-    assert permits.take(attempt=attempt_of(hot_desk_user, 4))
-    assert not permits.take(attempt=attempt_of(hot_desk_user, 5))
+    assert takes(attempt_of(hot_desk_user, 4))
+    assert not takes(attempt_of(hot_desk_user, 5))
 
 
 def test_a_permit_never_settled_counts_as_a_wrong_pin_once(edge_client, hot_desk_user, settings):
     settings.HOTDESK_GUESS_PERMIT_SECONDS = 60
-    assert permits.take(attempt=attempt_of(hot_desk_user, 1), now=START)
+    assert takes(attempt_of(hot_desk_user, 1), now=START)
 
     # The next attempt, after the outcome of the first should have come back.
-    assert permits.take(attempt=attempt_of(hot_desk_user, 2), now=START + MINUTE)
+    assert takes(attempt_of(hot_desk_user, 2), now=START + MINUTE)
 
     lockout = Lockout.objects.get(pbx_user=hot_desk_user)
     assert lockout.consecutive_failures == 1
@@ -94,7 +99,7 @@ def test_a_permit_never_settled_counts_as_a_wrong_pin_once(edge_client, hot_desk
 
 def test_a_permit_still_within_its_time_is_not_counted(hot_desk_user, settings):
     settings.HOTDESK_GUESS_PERMIT_SECONDS = 60
-    assert permits.take(attempt=attempt_of(hot_desk_user, 1), now=START)
+    assert takes(attempt_of(hot_desk_user, 1), now=START)
 
     assert permits.take(
         attempt=attempt_of(hot_desk_user, 2), now=START + MINUTE - timedelta(seconds=1)
@@ -110,10 +115,10 @@ def test_an_attempt_settled_before_its_check_arrives_takes_no_guess(hot_desk_use
     late = permits.Attempt(
         **{**attempt_of(hot_desk_user, 0).__dict__, "attempt": "srid-permit-late"}
     )
-    assert permits.take(attempt=late)
+    assert permits.take(attempt=late) is permits.Grant.TOO_LATE
 
     assert hot_desk_user.guess_permits.count() == 0
-    granted = [permits.take(attempt=attempt_of(hot_desk_user, n)) for n in range(6)]
+    granted = [takes(attempt_of(hot_desk_user, n)) for n in range(6)]
     assert granted == [True] * 5 + [False]
 
 
@@ -160,11 +165,11 @@ def test_a_permit_is_granted_exactly_when_a_guess_is_left_and_no_lock_holds(
         locked_indefinitely=lock == "indefinite",
     )
     for n in range(open_permits):
-        assert permits.take(attempt=attempt_of(hot_desk_user, 100 + n), now=NOW - MINUTE / 2)
+        assert takes(attempt_of(hot_desk_user, 100 + n), now=NOW - MINUTE / 2)
     lockout.refresh_from_db()
     assert lockout.in_flight == open_permits
 
-    assert permits.take(attempt=attempt_of(hot_desk_user, 1), now=NOW) is granted
+    assert takes(attempt_of(hot_desk_user, 1), now=NOW) is granted
     lockout.refresh_from_db()
     assert lockout.in_flight == open_permits + granted
     assert hot_desk_user.guess_permits.count() == open_permits + granted
@@ -174,10 +179,10 @@ def test_a_usual_permit_is_one_statement_on_postgresql_and_two_on_sqlite(hot_des
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    assert permits.take(attempt=attempt_of(hot_desk_user, 1))  # creates the lockout row
+    assert takes(attempt_of(hot_desk_user, 1))  # creates the lockout row
 
     with CaptureQueriesContext(connection) as captured:
-        assert permits.take(attempt=attempt_of(hot_desk_user, 2))
+        assert takes(attempt_of(hot_desk_user, 2))
 
     statements = [
         q["sql"]
@@ -189,13 +194,13 @@ def test_a_usual_permit_is_one_statement_on_postgresql_and_two_on_sqlite(hot_des
 
 def test_in_flight_follows_settling_and_heals_when_it_drifts(hot_desk_user):
     for n in range(3):
-        assert permits.take(attempt=attempt_of(hot_desk_user, n))
+        assert takes(attempt_of(hot_desk_user, n))
     permits.settle(edge="edge-1", attempts=["srid-permit-0", "srid-permit-0", "srid-unknown"])
     permits.release(edge="edge-1", attempt="srid-permit-1")
     assert Lockout.objects.get(pbx_user=hot_desk_user).in_flight == 1
 
     Lockout.objects.filter(pbx_user=hot_desk_user).update(in_flight=5)  # drifted high
-    assert permits.take(attempt=attempt_of(hot_desk_user, 9))  # the long way re-counts
+    assert takes(attempt_of(hot_desk_user, 9))  # the long way re-counts
 
     assert Lockout.objects.get(pbx_user=hot_desk_user).in_flight == 2
 
@@ -207,9 +212,8 @@ def test_settling_an_attempt_twice_before_its_check_arrives_still_leaves_it_unab
     permits.settle(edge="edge-1", attempts=["srid-permit-late"])
     permits.settle(edge="edge-1", attempts=["srid-permit-late"])
 
-    assert permits.take(
-        attempt=permits.Attempt(
-            **{**attempt_of(hot_desk_user, 0).__dict__, "attempt": "srid-permit-late"}
-        )
+    late = permits.Attempt(
+        **{**attempt_of(hot_desk_user, 0).__dict__, "attempt": "srid-permit-late"}
     )
+    assert permits.take(attempt=late) is permits.Grant.TOO_LATE
     assert hot_desk_user.guess_permits.count() == 0
