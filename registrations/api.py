@@ -6,7 +6,6 @@ which protects browser sessions and does not apply here.
 """
 
 import logging
-import threading
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
@@ -27,6 +26,7 @@ from .api_forms import (
 )
 from .edge_auth import authenticate
 from .evaluation import evaluate_attempt
+from .outages import OutageLog
 
 logger = logging.getLogger(__name__)
 
@@ -40,32 +40,12 @@ def _body(request: HttpRequest) -> bytes:
         raise BadParams("body: too large") from None
 
 
-class _DatabaseState:
-    """Whether the last request could reach the database; logs each change, once per process.
-
-    During an outage every check fails alike: one line when it starts and one when it ends say
-    as much as a traceback per request, without thousands of them filling the disk.
-    """
-
-    def __init__(self) -> None:
-        self._down = threading.Event()
-
-    def failed(self, error: DatabaseError) -> None:
-        if not self._down.is_set():
-            self._down.set()
-            logger.error("SIP API: the database is unavailable (%s); answering 503", error)
-
-    @property
-    def down(self) -> bool:
-        return self._down.is_set()
-
-    def answered(self) -> None:
-        if self._down.is_set():
-            self._down.clear()
-            logger.warning("SIP API: the database is available again")
-
-
-_database = _DatabaseState()
+# During an outage every check fails alike: a line as it starts and one as it ends.
+_database = OutageLog(
+    logger,
+    failing="SIP API: the database is unavailable (%s); answering 503",
+    recovered="SIP API: the database is available again",
+)
 
 
 def _unavailable() -> JsonResponse:
@@ -103,7 +83,7 @@ class EdgeAPIView(View):
         except DatabaseError as error:
             _database.failed(error)
             return _unavailable()
-        _database.answered()
+        _database.working()
         return response
 
     def _answer(self, request: HttpRequest, *args, **kwargs):

@@ -17,16 +17,10 @@ from django.conf import settings
 from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.http import HttpRequest
 
-from .models import EventKind
+from .models import SETTLED, STARTED, EventKind
 
 PROTOCOLS = frozenset({"udp", "tcp", "tls", "ws", "wss", "sctp"})
 EVENTS = frozenset({EventKind.REGISTERED, EventKind.UNREGISTERED, EventKind.AUTH_FAILED})
-# A batch line that only settles a guess permit: the digest was right and there was no news
-# (a refresh the portal validated), or no digest was compared at all (a stale nonce).
-SETTLED = "settled"
-# The first line an edge reports after it starts: the bindings it held before are gone.
-STARTED = "started"
-SESSION_EVENTS = frozenset({EventKind.REGISTERED, EventKind.UNREGISTERED})
 # Kamailio sends a batch every 100 ms; at a thousand logins a second that is about a hundred.
 MAX_BATCH = 1000
 _MAX_INT = 2**31 - 1

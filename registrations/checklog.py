@@ -22,6 +22,7 @@ from django.db import DatabaseError, close_old_connections, connections
 from django.dispatch import receiver
 
 from .models import RegistrationLogEntry
+from .outages import OutageLog
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,11 @@ class CheckLogBuffer:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._owner_pid: int | None = None
-        self._failing = False
+        self._outage = OutageLog(
+            logger,
+            failing="Could not write registration log entries (%s); keeping them",
+            recovered="Registration log entries are written again",
+        )
 
     def add(self, entry: RegistrationLogEntry) -> None:
         if self.max_delay <= 0:
@@ -70,15 +75,11 @@ class CheckLogBuffer:
                 kept = pending + self._pending
                 self._pending = kept[-MAX_KEPT:]
                 dropped = len(kept) - len(self._pending)
-            if not self._failing:
-                self._failing = True
-                logger.error("Could not write registration log entries (%s); keeping them", error)
+            self._outage.failed(error)
             if dropped:
                 logger.error("Dropped the %d oldest unwritten registration log entries", dropped)
             return 0
-        if self._failing:
-            self._failing = False
-            logger.warning("Registration log entries are written again")
+        self._outage.working()
         return len(pending)
 
     def _ensure_flusher(self) -> None:

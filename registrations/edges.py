@@ -22,6 +22,7 @@ from . import kamailio_rpc
 from .edge_auth import rpc_authorization
 from .kamailio_rpc import Binding, EdgeUnreachable
 from .models import SipCredential
+from .outages import OutageLog
 
 logger = logging.getLogger(__name__)
 
@@ -176,20 +177,20 @@ def forget_down_edges() -> None:
 # The table cache only spares the edges a `ul.dump` per dashboard poll: when the cache
 # (Redis) is down, everything here works without it, and its failures are logged once per
 # outage rather than per call.
-_cache_down = threading.Event()
+_cache_outage = OutageLog(
+    logger,
+    failing="Cache unavailable (%s); reading edges directly",
+    recovered="Cache available again",
+)
 
 
 def _cache_call(action: str, call: Callable[[], object]) -> object:
     try:
         result = call()
     except Exception as error:  # any backend's error: the cache is an optimisation here
-        if not _cache_down.is_set():
-            _cache_down.set()
-            logger.warning("Cache unavailable (%s: %s); reading edges directly", action, error)
+        _cache_outage.failed(f"{action}: {error}", level=logging.WARNING)
         return None
-    if _cache_down.is_set():
-        _cache_down.clear()
-        logger.warning("Cache available again")
+    _cache_outage.working()
     return result
 
 

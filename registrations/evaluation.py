@@ -14,17 +14,17 @@ from __future__ import annotations
 import ipaddress
 import threading
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db import connections, router
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from installs.models import Install
 from trustedips.models import TrustedRange
 from users.models import PbxUser
 
 from . import permits
+from .dbtime import aware_utc
 from .policy import Decision, IPNetwork, LockFacts, Reason, UserFacts, decide
 
 
@@ -76,12 +76,7 @@ class _UserFactsQuery:
         if row is None:
             return None
         user_id, install_id, access, ha1, version, locked_until, indefinite = row
-        if isinstance(locked_until, str):  # SQLite hands back text for datetimes
-            locked_until = _parse_utc(locked_until)
-        elif locked_until is not None and timezone.is_naive(locked_until):
-            # SQLite's "datetime" converter gives a naive UTC value; compared with an aware
-            # `now` it would fail closed and turn every timed lock into a permanent one.
-            locked_until = locked_until.replace(tzinfo=UTC)
+        locked_until = aware_utc(locked_until)
         return user_id, install_id, bool(access), ha1, version, locked_until, bool(indefinite)
 
 
@@ -94,11 +89,6 @@ def _user_facts(*, domain: str, extension: str) -> tuple | None:
     if query is None:
         query = _compiled[alias] = _UserFactsQuery(alias)
     return query.run(alias, domain=domain, extension=extension)
-
-
-def _parse_utc(text: str) -> datetime:
-    value = parse_datetime(text)
-    return value if value is None or timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
 def forget_cached_networks() -> None:

@@ -127,6 +127,16 @@ class EventKind(models.TextChoices):
     AUTH_FAILED = "auth_failed", "Wrong PIN"
 
 
+# Reports of a batch that open, refresh or close sessions.
+SESSION_EVENTS = frozenset({EventKind.REGISTERED, EventKind.UNREGISTERED})
+# Batch lines that are not logged. `settled`: an allowed attempt's digest was right with no
+# news (a refresh the portal validated), or none was compared (a stale nonce, a check the edge
+# gave up on): its guess permit goes back. `started`: the first line an edge reports after it
+# starts; the bindings it held before are gone.
+SETTLED = "settled"
+STARTED = "started"
+
+
 class RegistrationLogEntry(models.Model):
     """One check or outcome report from the SIP edge: every "no" can be explained from here.
 

@@ -27,14 +27,14 @@ import enum
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from . import lockouts
+from .dbtime import aware_utc
 from .models import EventKind, GuessPermit, Lockout, RegistrationLogEntry
 from .policy import LockFacts, Reason, guesses_left, lock_is_active
 
@@ -253,7 +253,7 @@ def _take_at_once(attempt: Attempt, *, now: datetime, limits: lockouts.Threshold
                 cursor.execute(grant, params)
                 if cursor.fetchone() is None:
                     return False
-                cursor.execute(f"{columns} VALUES (%(user)s, {values})", params)
+                _insert_permit(attempt, now=now)
                 return True
     except IntegrityError:  # the same attempt, at the same moment: the long way sorts it out
         return False
@@ -313,7 +313,7 @@ def _counts_locked(pbx_user_id: int) -> _Counts | None:
     if row is None:
         return None
     consecutive, in_window, started, until, indefinite = row
-    return _Counts(consecutive, in_window, _aware(started), _aware(until), bool(indefinite))
+    return _Counts(consecutive, in_window, aware_utc(started), aware_utc(until), bool(indefinite))
 
 
 def _permits(attempt: Attempt) -> list[_Permit]:
@@ -325,7 +325,7 @@ def _permits(attempt: Attempt) -> list[_Permit]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [attempt.pbx_user_id, attempt.edge, attempt.attempt])
         rows = cursor.fetchall()
-    return [_Permit(user, edge, name, _aware(granted)) for user, edge, name, granted in rows]
+    return [_Permit(user, edge, name, aware_utc(granted)) for user, edge, name, granted in rows]
 
 
 def _insert_permit(attempt: Attempt, *, now: datetime) -> None:
@@ -349,12 +349,3 @@ def _counts_of(lockout: Lockout) -> _Counts:
         lockout.locked_until,
         lockout.locked_indefinitely,
     )
-
-
-def _aware(value: datetime | str | None) -> datetime | None:
-    """A timezone-aware datetime from what the database driver hands back."""
-    if isinstance(value, str):  # SQLite's plain cursor gives text
-        value = parse_datetime(value)
-    if value is not None and timezone.is_naive(value):
-        value = value.replace(tzinfo=UTC)  # stored as UTC (USE_TZ)
-    return value

@@ -15,9 +15,8 @@ from trustedips.models import TrustedRange
 from users.models import PbxUser
 
 from . import checklog, lockouts, permits, sessions
-from .api_forms import SESSION_EVENTS, STARTED
 from .evaluation import Evaluation, find_user, trusted_networks
-from .models import EventKind, RegistrationLogEntry
+from .models import SESSION_EVENTS, STARTED, EventKind, RegistrationLogEntry
 from .policy import Reason, is_trusted, normalise_source
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
