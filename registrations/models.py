@@ -212,6 +212,9 @@ class HotDeskSession(models.Model):
     removed_name = models.CharField(max_length=120, blank=True)
     contact = models.CharField(max_length=512)
     call_id = models.CharField(max_length=255)
+    # The CSeq of the last report applied (the log-out's for a logged-out session): a report
+    # of the same Call-ID with a lower one is older news (`sessions.apply_reports`).
+    cseq = models.PositiveBigIntegerField(default=0)
     source_ip = models.CharField(max_length=64)
     source_port = models.PositiveIntegerField(null=True, blank=True)
     proto = models.CharField(max_length=8, blank=True)

@@ -165,6 +165,7 @@ def _record_session_reports(reports: Sequence[dict], *, edge: str, now: datetime
                     registered=params["event"] == EventKind.REGISTERED,
                     contact=params["contact"],
                     call_id=params["callid"],
+                    cseq=params["cseq"],
                     source_ip=params["ip"],
                     source_port=params["port"],
                     proto=params["proto"],

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from audit.models import Action
@@ -71,6 +71,7 @@ class EdgeReport:
     registered: bool  # False: the handset de-registered
     contact: str = ""
     call_id: str = ""
+    cseq: int = 0
     source_ip: str = ""
     source_port: int | None = None
     proto: str = ""
@@ -90,83 +91,129 @@ def apply_reports(
     de-registration ends the open session as "logged out". Returns each reported user's open
     session afterwards (None: none).
 
+    Reports are applied in CSeq order per Call-ID, as the registrar applied the REGISTERs: a
+    report whose CSeq is lower than one already applied for the same user and Call-ID (a
+    batch re-sent late, or another edge's) is logged by the caller but changes no session, so
+    a late login can never reopen a session its own log-out closed.
+
     The SIP edge sends these reports in batches (one per 100 ms), so the cost here is per
-    batch, not per report: one locking read of the users' open sessions, then at most one
-    statement per kind of change. A session opened meanwhile by another process for one of
-    these users makes the final INSERT fail on `one_open_session` (IntegrityError), and the
-    whole transaction rolls back for the caller to retry.
+    batch, not per report: one locking read of the users' open sessions, one read of the
+    highest CSeqs, then at most one statement per kind of change. A session opened meanwhile
+    by another process for one of these users makes the final INSERT fail on
+    `one_open_session` (IntegrityError), and the whole transaction rolls back for the caller
+    to retry.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        open_by_user: dict[int, HotDeskSession | None] = {
+        changes = _SessionChanges(reports, now=now)
+        for report in reports:
+            changes.apply(report)
+        changes.save()
+    return changes.open_by_user
+
+
+class _SessionChanges:
+    """What one batch of reports does to the sessions, gathered in memory, then saved."""
+
+    def __init__(self, reports: Sequence[EdgeReport], *, now: datetime) -> None:
+        self.now = now
+        user_ids = {report.pbx_user_id for report in reports}
+        self.open_by_user: dict[int, HotDeskSession | None] = {
             session.pbx_user_id: session
             for session in HotDeskSession.objects.select_for_update()
-            .filter(pbx_user_id__in={r.pbx_user_id for r in reports}, ended_at__isnull=True)
+            .filter(pbx_user_id__in=user_ids, ended_at__isnull=True)
             .order_by("pk")  # one locking order for every process: no deadlock
         }
-        ended: dict[str, list[int]] = {reason: [] for reason in SessionEnd.values}
-        refreshed: dict[int, HotDeskSession] = {}
-        opened: list[HotDeskSession] = []
+        self.highest_cseq: dict[tuple[int, str], int] = {
+            (row["pbx_user_id"], row["call_id"]): row["highest"]
+            for row in HotDeskSession.objects.filter(
+                pbx_user_id__in=user_ids, call_id__in={report.call_id for report in reports}
+            )
+            .values("pbx_user_id", "call_id")
+            .annotate(highest=Max("cseq"))
+            .order_by()
+        }
+        self.closed: dict[int, HotDeskSession] = {}
+        self.refreshed: dict[int, HotDeskSession] = {}
+        self.opened: list[HotDeskSession] = []
 
-        def close(session: HotDeskSession, *, reason: str) -> None:
-            when = session.expires_at if reason == SessionEnd.EXPIRED else now
-            if session.pk is None:  # opened earlier in this batch: inserted already closed
-                session.ended_at, session.end_reason = when, reason
-            else:
-                ended[reason].append(session.pk)
-
-        for report in reports:
-            current = open_by_user.get(report.pbx_user_id)
-            if current is not None and current.expires_at <= now:
-                close(current, reason=SessionEnd.EXPIRED)
-                current = None
-            if not report.registered:
-                if current is not None:
-                    close(current, reason=SessionEnd.LOGGED_OUT)
-                open_by_user[report.pbx_user_id] = None
-                continue
-            expires_at = now + timedelta(seconds=report.expires)
-            if current is not None and current.contact == report.contact:
-                current.call_id = report.call_id
-                current.refreshed_at, current.expires_at = now, expires_at
-                current.source_ip, current.source_port = report.source_ip, report.source_port
-                current.edge = report.edge
-                if current.pk is not None:
-                    refreshed[current.pk] = current
-                continue
+    def apply(self, report: EdgeReport) -> None:
+        key = (report.pbx_user_id, report.call_id)
+        if report.cseq < self.highest_cseq.get(key, 0):
+            return  # older than what the registrar has since seen of this Call-ID
+        self.highest_cseq[key] = report.cseq
+        current = self.open_by_user.get(report.pbx_user_id)
+        if current is not None and current.expires_at <= self.now:
+            self._close(current, reason=SessionEnd.EXPIRED)
+            current = None
+        if not report.registered:
             if current is not None:
-                close(current, reason=SessionEnd.MOVED)
-            session = HotDeskSession(
-                install_id=report.install_id,
-                pbx_user_id=report.pbx_user_id,
-                contact=report.contact,
-                call_id=report.call_id,
-                source_ip=report.source_ip,
-                source_port=report.source_port,
-                proto=report.proto,
-                user_agent=report.user_agent,
-                edge=report.edge,
-                logged_in_at=now,
-                refreshed_at=now,
-                expires_at=expires_at,
-            )
-            opened.append(session)
-            open_by_user[report.pbx_user_id] = session
+                current.cseq = report.cseq
+                self._close(current, reason=SessionEnd.LOGGED_OUT)
+            self.open_by_user[report.pbx_user_id] = None
+        elif current is not None and current.contact == report.contact:
+            self._refresh(current, report)
+        else:
+            if current is not None:
+                self._close(current, reason=SessionEnd.MOVED)
+            self._open(report)
 
-        if refreshed:
+    def _close(self, session: HotDeskSession, *, reason: str) -> None:
+        # The binding ended when it expired, not when we noticed.
+        session.ended_at = session.expires_at if reason == SessionEnd.EXPIRED else self.now
+        session.end_reason = reason
+        if session.pk is not None:  # else opened in this batch: inserted already closed
+            self.closed[session.pk] = session
+
+    def _refresh(self, session: HotDeskSession, report: EdgeReport) -> None:
+        session.call_id, session.cseq = report.call_id, report.cseq
+        session.refreshed_at = self.now
+        session.expires_at = self.now + timedelta(seconds=report.expires)
+        session.source_ip, session.source_port = report.source_ip, report.source_port
+        session.edge = report.edge
+        if session.pk is not None:
+            self.refreshed[session.pk] = session
+
+    def _open(self, report: EdgeReport) -> None:
+        session = HotDeskSession(
+            install_id=report.install_id,
+            pbx_user_id=report.pbx_user_id,
+            contact=report.contact,
+            call_id=report.call_id,
+            cseq=report.cseq,
+            source_ip=report.source_ip,
+            source_port=report.source_port,
+            proto=report.proto,
+            user_agent=report.user_agent,
+            edge=report.edge,
+            logged_in_at=self.now,
+            refreshed_at=self.now,
+            expires_at=self.now + timedelta(seconds=report.expires),
+        )
+        self.opened.append(session)
+        self.open_by_user[report.pbx_user_id] = session
+
+    def save(self) -> None:
+        if self.refreshed:
             HotDeskSession.objects.bulk_update(
-                refreshed.values(),
-                ["call_id", "refreshed_at", "expires_at", "source_ip", "source_port", "edge"],
+                self.refreshed.values(),
+                [
+                    "call_id",
+                    "cseq",
+                    "refreshed_at",
+                    "expires_at",
+                    "source_ip",
+                    "source_port",
+                    "edge",
+                ],
             )
-        for reason, pks in ended.items():
-            if pks:
-                HotDeskSession.objects.filter(pk__in=pks, ended_at__isnull=True).update(
-                    ended_at=F("expires_at") if reason == SessionEnd.EXPIRED else now,
-                    end_reason=reason,
-                )
+        if self.closed:  # after the refreshes: a session may be refreshed, then closed
+            # Every row was read under a lock in this transaction: nobody closed it meanwhile.
+            HotDeskSession.objects.bulk_update(
+                self.closed.values(), ["ended_at", "end_reason", "cseq"]
+            )
         # Closed ones first: `one_open_session` would refuse a new session beside an old one.
-        HotDeskSession.objects.bulk_create(opened)
-    return open_by_user
+        HotDeskSession.objects.bulk_create(self.opened)
 
 
 def end_for_restarted_edge(*, edge: str, now: datetime | None = None) -> int:

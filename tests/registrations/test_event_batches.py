@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from registrations.models import EventKind, HotDeskSession, Lockout, RegistrationLogEntry
-from tests.factories import HotDeskSessionFactory, PbxUserFactory
+from tests.factories import HotDeskSessionFactory, PbxUserFactory, SipCredentialFactory
 from users.models import PbxUser
 
 from .helpers import BATCH_URL, TRUSTED_IP, basic, event_params, post_batch
@@ -376,3 +376,58 @@ def test_an_edge_that_started_again_ends_the_sessions_whose_bindings_it_lost(
     assert sessions == [("before@x", "edge_restarted", "edge-1"), ("after@x", "", "edge-1")]
     on_another_edge.refresh_from_db()
     assert on_another_edge.ended_at is None
+
+
+# --- CSeq order per Call-ID: a late report is older news ---------------------------------------
+
+
+def test_a_login_reported_after_its_own_log_out_does_not_reopen_the_session(
+    edge_client, hot_desk_user
+):
+    post_batch(edge_client, [login(callid="a@x", cseq="1")])
+    post_batch(edge_client, [logout(callid="a@x", cseq="9")])
+
+    # A batch the edge re-sent late: a login of the same Call-ID before that log-out.
+    late = post_batch(edge_client, [login(callid="a@x", cseq="2")])
+
+    assert late.json()["recorded"] == 1  # logged: it happened
+    assert open_contacts() == {}
+    (session,) = HotDeskSession.objects.all()
+    assert (session.end_reason, session.cseq) == ("logged_out", 9)
+
+
+def test_reports_in_one_batch_out_of_cseq_order_leave_the_newest_state(edge_client, hot_desk_user):
+    post_batch(edge_client, [logout(callid="a@x", cseq="9"), login(callid="a@x", cseq="2")])
+
+    assert open_contacts() == {}
+    assert not HotDeskSession.objects.exists()
+
+
+def test_a_late_log_out_does_not_close_a_newer_registration(edge_client, hot_desk_user):
+    post_batch(edge_client, [login(callid="a@x", cseq="5")])
+
+    post_batch(edge_client, [logout(callid="a@x", cseq="3")])
+
+    assert open_contacts() == {"1001": "<sip:1001@203.0.113.7:5060>"}
+    assert HotDeskSession.objects.get().cseq == 5
+
+
+def test_cseq_order_holds_across_edges(edge_client, hot_desk_user):
+    other_edge = SipCredentialFactory(name="edge-2", secret="edge-2-secret")
+    other = {"HTTP_AUTHORIZATION": basic(other_edge.name, "edge-2-secret")}
+    post_batch(edge_client, [login(callid="a@x", cseq="2")])
+    post_batch(edge_client, [logout(callid="a@x", cseq="4")], **other)
+
+    # edge-1's batch with the handset's refresh of CSeq 3 arrives after edge-2's log-out.
+    post_batch(edge_client, [login(callid="a@x", cseq="3", contact=OTHER_PHONE)])
+
+    assert open_contacts() == {}
+
+
+def test_a_new_call_id_is_not_held_to_an_old_one_s_cseq(edge_client, hot_desk_user):
+    # A handset that restarts picks a new Call-ID and starts its CSeq again at 1.
+    post_batch(edge_client, [login(callid="a@x", cseq="900"), logout(callid="a@x", cseq="901")])
+
+    post_batch(edge_client, [login(callid="b@x", cseq="1")])
+
+    assert open_contacts() == {"1001": "<sip:1001@203.0.113.7:5060>"}
