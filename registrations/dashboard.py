@@ -3,7 +3,8 @@
 The portal's sessions are brought up to date first. Kamailio's location table is the truth
 about live bindings (a refresh of an unchanged binding is not reported to the portal); where
 an edge's table cannot be read, the registration log stands in; then sessions whose expiry
-has passed without a refresh are closed as "expired".
+has passed without a refresh are closed as "expired", and, when every edge's table was read,
+sessions that no edge holds a binding for as "no binding".
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def live_sessions(*, install, now: datetime | None = None) -> LiveSessions:
     if not tables.complete:
         sessions.refresh_from_checks(install=install, now=now, exclude=matched)
     sessions.expire_stale(install=install, now=now)
+    if tables.complete:
+        sessions.end_without_binding(install=install, matched=matched, now=now)
     live = list(
         HotDeskSession.objects.filter(install=install, ended_at__isnull=True)
         .select_related("pbx_user")

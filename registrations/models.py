@@ -193,6 +193,7 @@ class SessionEnd(models.TextChoices):
     MOVED = "moved", "Moved to another handset"
     FORCED = "forced", "Forced logout"
     EDGE_RESTARTED = "edge_restarted", "SIP edge restarted (binding lost)"
+    NO_BINDING = "no_binding", "No binding on any SIP edge"
 
 
 class HotDeskSession(models.Model):

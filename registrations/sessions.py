@@ -35,6 +35,10 @@ from . import edges
 from .kamailio_rpc import Binding
 from .models import EventKind, HotDeskSession, RegistrationLogEntry, SessionEnd
 
+# A session this young may belong to a binding made after the location tables were read
+# (they are reused for edges.TABLE_CACHE_SECONDS) or whose report is still on its way: it is
+# never taken for one without a binding.
+NO_BINDING_GRACE = timedelta(seconds=30)
 # A refreshed expiry this close to the stored one is the same: Kamailio reports whole seconds
 # left, so re-reading an unchanged binding gives a value that wobbles by a second.
 EXPIRY_TOLERANCE = timedelta(seconds=2)
@@ -357,6 +361,28 @@ def refresh_from_bindings(*, install, bindings: Iterable[Binding]) -> set[int]:
         if changes:
             HotDeskSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(**changes)
     return matched
+
+
+def end_without_binding(*, install, matched: set[int], now: datetime | None = None) -> int:
+    """End the install's open sessions that no SIP edge holds a binding for; returns how many.
+
+    Only for a complete read (`LocationTables.complete`) of which `matched` are the sessions
+    that have a binding (`refresh_from_bindings`): a binding lost without a report (an edge
+    that died and never came back, or came back and its `started` report was lost, or a
+    log-out whose report was dropped) ends its session as "no binding" rather than leaving it
+    live until its expiry. Sessions past their expiry are `expire_stale`'s.
+    """
+    now = now or timezone.now()
+    return (
+        HotDeskSession.objects.filter(
+            install=install,
+            ended_at__isnull=True,
+            expires_at__gt=now,
+            refreshed_at__lt=now - NO_BINDING_GRACE,  # never before the login
+        )
+        .exclude(pk__in=matched)
+        .update(ended_at=now, end_reason=SessionEnd.NO_BINDING)
+    )
 
 
 def refresh_from_checks(

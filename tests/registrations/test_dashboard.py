@@ -14,12 +14,13 @@ from django.utils import timezone
 
 from audit.models import Action, AuditEvent
 from audit.trail import Actor
+from registrations import sessions
 from registrations.models import EventKind, HotDeskSession, RegistrationLogEntry, SessionEnd
 from tests.factories import HotDeskSessionFactory, PbxUserFactory, SipCredentialFactory
 from users import services
 
 from .helpers import AOR, DESK_PHONE
-from .kamailio_standin import closed_port_url
+from .kamailio_standin import StandInServer, closed_port_url
 
 pytestmark = pytest.mark.django_db
 
@@ -586,3 +587,57 @@ def test_log_out_of_a_removed_users_session_from_a_stale_page_says_so_without_a_
 
     assert response.status_code == 200
     assert "1001 Ann Smith (removed) was no longer logged in" in response.content.decode()
+
+
+# --- Sessions reconciled with the edges' location tables ----------------------------------------
+
+
+def test_a_session_no_edge_holds_a_binding_for_ends_as_no_binding(
+    portal_client, install, hot_desk_user, edge
+):
+    # Its edge died and lost the binding without a word (no `started`, no log-out report).
+    lost = HotDeskSessionFactory(pbx_user=hot_desk_user, contact=DESK_PHONE)
+
+    page = portal_client.get(dashboard_url(install)).content.decode()
+
+    assert f'data-session="{lost.pk}"' not in table(page, "live-sessions")
+    assert text(row(page, "session-history", lost)).endswith("No binding on any SIP edge")
+    lost.refresh_from_db()
+    assert lost.end_reason == SessionEnd.NO_BINDING
+
+
+def test_a_binding_on_any_edge_keeps_its_session(portal_client, install, hot_desk_user, edge):
+    with StandInServer() as other:
+        SipCredentialFactory(name="edge-2", rpc_url=other.url)
+        other.add(AOR, DESK_PHONE, expires=400)
+        held = HotDeskSessionFactory(pbx_user=hot_desk_user, contact=DESK_PHONE)
+
+        portal_client.get(dashboard_url(install))
+
+    held.refresh_from_db()
+    assert held.ended_at is None
+
+
+def test_no_session_is_ended_for_want_of_a_binding_while_an_edge_cannot_be_read(
+    portal_client, install, hot_desk_user, edge
+):
+    SipCredentialFactory(name="edge-2", rpc_url=closed_port_url())
+    maybe_there = HotDeskSessionFactory(pbx_user=hot_desk_user, contact=DESK_PHONE)
+
+    portal_client.get(dashboard_url(install))
+
+    maybe_there.refresh_from_db()
+    assert maybe_there.ended_at is None
+
+
+def test_a_session_younger_than_the_grace_is_not_taken_for_one_without_a_binding(
+    portal_client, install, hot_desk_user, edge
+):
+    # Its binding may be newer than the location table the dashboard read.
+    just_now = timezone.now() - sessions.NO_BINDING_GRACE + timedelta(seconds=5)
+    young = HotDeskSessionFactory(pbx_user=hot_desk_user, contact=DESK_PHONE, logged_in_at=just_now)
+
+    portal_client.get(dashboard_url(install))
+
+    young.refresh_from_db()
+    assert young.ended_at is None
