@@ -77,6 +77,7 @@ def test_dashboard_shows_a_new_login_by_itself_and_logs_a_session_out(
 
     # Someone logs in on another desk: the page shows it without being reloaded.
     page.evaluate("window.notReloaded = true")
+    edge.add("1002@acme.pbx.test", "sip:1002@203.0.113.8:5060", expires=500)
     bob = HotDeskSessionFactory(
         pbx_user=PbxUserFactory(
             install=install, extension="1002", name="Bob Jones", hot_desk_access=True
@@ -113,6 +114,7 @@ def test_dashboard_shows_a_new_login_by_itself_and_logs_a_session_out(
 def test_dismissing_the_confirmation_logs_nobody_out(
     page, portal_admin, install, hot_desk_user, edge
 ):
+    edge.add("1001@acme.pbx.test", DESK_PHONE, expires=500)
     ann = HotDeskSessionFactory(pbx_user=hot_desk_user, contact=DESK_PHONE)
     log_in_and_open_dashboard(page, portal_admin, install)
 
