@@ -87,8 +87,8 @@ def test_wrong_pin_counts_once_when_the_portal_is_slow_and_the_phone_retransmits
     sipp, slow_edge, portal_proxy, records
 ):
     seat = SEATS["wrong_pin_slow"]
-    # Slower than sipp's first retransmission (500 ms), well inside Kamailio's 2 s timeout.
-    with portal_proxy.delaying_checks(1.2):
+    # Slower than sipp's first retransmission (500 ms), inside Kamailio's 1 s timeout.
+    with portal_proxy.delaying_checks(0.7):
         run = sipp.run(
             "register_forbidden.xml",
             target=slow_edge.target,
