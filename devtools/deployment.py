@@ -89,7 +89,9 @@ def _execute(database_url: str, sql: str, params: Sequence) -> tuple[list[str], 
     if is_postgres(database_url):
         with _postgres(database_url) as connection:
             cursor = connection.execute(sql, params)
-            return [column.name for column in cursor.description or ()], cursor.fetchall()
+            if cursor.description is None:  # a statement without rows (DDL, UPDATE)
+                return [], []
+            return [column.name for column in cursor.description], cursor.fetchall()
     path = database_url.removeprefix("sqlite:///")
     with contextlib.closing(sqlite3.connect(path, timeout=10)) as connection, connection:
         cursor = connection.execute(sql.replace("%s", "?"), params)

@@ -51,13 +51,14 @@ INSTALL_HINT = (
     "install them with `apt-get install kamailio kamailio-utils-modules kamailio-json-modules "
     "sip-tester`"
 )
-# Loopback ports: SIP 5160-5184 and HTTP 18100-18149 (bench: 5185-5188, 18150-18199). Runs
-# that share a host with another run move them with HOTDESK_E2E_SIP_PORTS (first of 25 SIP
-# ports) and HOTDESK_E2E_HTTP_PORTS (first of 50 HTTP ports).
+# Loopback ports: SIP 5160-5184 and 5190-5192, HTTP 18100-18149 (bench: 5185-5188,
+# 18150-18199). Runs that share a host with another run move them with
+# HOTDESK_E2E_SIP_PORTS (the first SIP port) and HOTDESK_E2E_HTTP_PORTS (first of 50 HTTP ports).
 SIP_BASE = int(os.environ.get("HOTDESK_E2E_SIP_PORTS", "5160"))
 HTTP_BASE = int(os.environ.get("HOTDESK_E2E_HTTP_PORTS", "18100"))
 # Each edge also takes the next port for its JSON-RPC. test_runsip.py uses SIP_BASE + 6 to + 8,
-# the dashboard browser test SIP_BASE + 9, sipp's clients SIP_BASE + 10 to + 24.
+# the dashboard browser test SIP_BASE + 9, sipp's clients SIP_BASE + 10 to + 24, the fault
+# suite (test_faults.py) SIP_BASE + 30 to + 32.
 EDGE_PORT, SLOW_EDGE_PORT, SHORT_CACHE_EDGE_PORT = SIP_BASE, SIP_BASE + 2, SIP_BASE + 4
 # Long enough that a loaded machine's sipp runs fit well inside it, short enough to wait out.
 SHORT_CACHE_SECONDS = 6
@@ -65,6 +66,17 @@ PORTAL_PORTS = range(HTTP_BASE, HTTP_BASE + 25)
 PROXY_PORTS = range(HTTP_BASE + 25, HTTP_BASE + 50)
 START_TIMEOUT = 60.0
 E2E_SECRET_KEY = "e2e-only-secret-key-not-for-any-deployment"
+
+
+# Lines a test module wants printed at the end of the run (the fault suite's table).
+REPORT: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if REPORT:
+        terminalreporter.write_sep("-", "faults under load (tests/e2e/test_faults.py)")
+        for line in REPORT:
+            terminalreporter.write_line(line)
 
 
 @dataclass
@@ -166,7 +178,10 @@ def e2e_workdir() -> Path:
     # Short paths: Kamailio's ctl socket path must fit in a unix socket address (108 bytes).
     path = Path(tempfile.mkdtemp(prefix="hotdesk-e2e-"))
     yield path
-    shutil.rmtree(path, ignore_errors=True)
+    if os.environ.get("HOTDESK_E2E_KEEP"):  # logs of Kamailio, gunicorn and sipp, to read
+        print(f"\nkept the end-to-end work directory {path}")
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -216,12 +231,12 @@ def portal_proxy(portal):
 
 @pytest.fixture(scope="session")
 def edge(e2e_database, e2e_workdir, portal):
-    yield from _runsip(e2e_database[0], e2e_workdir, port=EDGE_PORT, portal_url=portal)
+    yield from start_runsip(e2e_database[0], e2e_workdir, port=EDGE_PORT, portal_url=portal)
 
 
 @pytest.fixture(scope="session")
 def slow_edge(e2e_database, e2e_workdir, portal_proxy):
-    yield from _runsip(
+    yield from start_runsip(
         e2e_database[0], e2e_workdir, port=SLOW_EDGE_PORT, portal_url=portal_proxy.url
     )
 
@@ -234,7 +249,7 @@ def sipp(e2e_workdir) -> Sipp:
 @pytest.fixture(scope="session")
 def short_cache_edge(e2e_database, e2e_workdir, portal):
     """A third runsip whose refresh cache entries live SHORT_CACHE_SECONDS."""
-    yield from _runsip(
+    yield from start_runsip(
         e2e_database[0],
         e2e_workdir,
         port=SHORT_CACHE_EDGE_PORT,
@@ -243,7 +258,9 @@ def short_cache_edge(e2e_database, e2e_workdir, portal):
     )
 
 
-def _runsip(env: dict, workdir: Path, *, port: int, portal_url: str, extra=()):
+def start_runsip(env: dict, workdir: Path, *, port: int, portal_url: str, extra=()):
+    """`manage.py runsip` on 127.0.0.1:`port` asking `portal_url`: yields the `Edge` once it
+    answers OPTIONS, and stops it (with any Kamailio it left behind) afterwards."""
     rundir = workdir / f"edge-{port}"
     log_path = workdir / f"edge-{port}.log"
     with log_path.open("ab") as log:

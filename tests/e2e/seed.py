@@ -15,6 +15,11 @@ WRONG_PIN = "1357"
 ACME = "acme.pbx.test"  # trusts 127.0.0.1/32 only: 127.0.0.2 is an untrusted source
 OTHER = "other.pbx.test"  # trusts all of 127.0.0.0/8
 OTHER_PIN = "8642"
+# The fault-injection suite's own install (test_faults.py): sipp's handsets under steady load,
+# and per fault a handset that keeps refreshing, handsets that log in and out, and
+# the victims of one wrong PIN each.
+FAULTS = "faults.pbx.test"  # trusts all of 127.0.0.0/8
+LOAD_EXTENSIONS = [f"{4000 + n}" for n in range(100)]
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,15 @@ SEATS = {
     "edge_restart": Seat("2214"),
     "twin_acme": Seat("3001", domain=ACME),
     "twin_other": Seat("3001", domain=OTHER, pin=OTHER_PIN),
+    **{
+        f"load_{n:02d}": Seat(extension, domain=FAULTS)
+        for n, extension in enumerate(LOAD_EXTENSIONS)
+    },
+    **{f"fault_refresher_{n}": Seat(f"{4100 + n}", domain=FAULTS) for n in range(10)},
+    **{f"fault_login_{n}": Seat(f"{4110 + n}", domain=FAULTS) for n in range(10)},
+    **{f"fault_victim_{n:03d}": Seat(f"{4200 + n}", domain=FAULTS) for n in range(200)},
 }
-TRUSTED = {ACME: "127.0.0.1/32", OTHER: "127.0.0.0/8"}
+TRUSTED = {ACME: "127.0.0.1/32", OTHER: "127.0.0.0/8", FAULTS: "127.0.0.0/8"}
 
 
 def load() -> None:
