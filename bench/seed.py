@@ -12,8 +12,9 @@ def main(user_count: int, secret: str) -> None:
     django.setup()
     from accounts.models import Account
     from installs.models import Install
-    from registrations.edge_auth import hash_secret
-    from registrations.models import Lockout, SipCredential
+    from kamailio.credentials import hash_secret
+    from kamailio.models import SipCredential
+    from registrations.models import Lockout
     from registrations.policy import pin_ha1
     from trustedips.models import TrustedRange
     from users.models import PbxUser

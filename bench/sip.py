@@ -60,7 +60,7 @@ from pathlib import Path
 
 from bench.api import SECRET
 from devtools.deployment import free_port, fresh_database, gunicorn, is_postgres, stop
-from registrations.edge_process import die_with_parent, sip_options_ok
+from kamailio.process import die_with_parent, sip_options_ok
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

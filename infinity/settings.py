@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "installs",
     "users",
     "trustedips",
+    "kamailio",
     "registrations",
     "handsets",
     "bulk",
@@ -108,7 +109,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://hotdesk")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # Without timeouts a Redis that stops answering (not refusing) hangs every request that
     # touches the cache: the dashboard, and revocations, which clear a cached location table.
-    # The cache only spares work here (registrations/edges.py), so give up on it quickly.
+    # The cache only spares work here (kamailio/edges.py), so give up on it quickly.
     CACHES["default"].setdefault("OPTIONS", {}).update(
         {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     )

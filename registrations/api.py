@@ -14,6 +14,9 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from common.outages import OutageLog
+from kamailio.credentials import authenticate
+
 from . import recording
 from .api_forms import (
     BadParams,
@@ -24,9 +27,7 @@ from .api_forms import (
     parse_session_batch,
     query_params,
 )
-from .edge_auth import authenticate
 from .evaluation import evaluate_attempt
-from .outages import OutageLog
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,9 @@ from django.core.signals import setting_changed
 from django.db import DatabaseError, close_old_connections, connections
 from django.dispatch import receiver
 
+from common.outages import OutageLog
+
 from .models import RegistrationLogEntry
-from .outages import OutageLog
 
 logger = logging.getLogger(__name__)
 

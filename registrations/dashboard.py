@@ -15,9 +15,11 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from . import edges, sessions
-from .edges import LocationTables
-from .kamailio_rpc import Binding
+from kamailio import edges
+from kamailio.edges import LocationTables
+from kamailio.rpc import Binding
+
+from . import sessions
 from .models import HotDeskSession
 
 HISTORY_PAGE_SIZE = 50

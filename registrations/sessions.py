@@ -30,9 +30,9 @@ from django.utils import timezone
 from audit.models import Action
 from audit.trail import Actor, record
 from installs.models import MAX_EXPIRY_SECONDS
+from kamailio import edges
+from kamailio.rpc import Binding
 
-from . import edges
-from .kamailio_rpc import Binding
 from .models import EventKind, HotDeskSession, RegistrationLogEntry, SessionEnd
 
 # A session this young may belong to a binding made after the location tables were read

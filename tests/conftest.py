@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from registrations import edge_auth, edges, evaluation
+from kamailio import credentials as edge_auth
+from kamailio import edges
+from registrations import evaluation
 from tests.factories import (
     AccountFactory,
     InstallFactory,
@@ -55,7 +57,7 @@ def require_or_skip(available: bool, reason: str) -> None:
 def _fresh_process_caches():
     # Per-process caches must not carry one test's credentials or ranges into the next: test
     # transactions roll back, and with them SQLite's id sequence, so ids get reused.
-    # The cache holds the edges' location tables (registrations.edges).
+    # The cache holds the edges' location tables (kamailio.edges).
     for reset in (
         edge_auth.forget_cached,
         evaluation.forget_cached_networks,

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from accounts.models import Account, Membership
 from installs.models import Install
-from registrations.edge_auth import hash_secret
-from registrations.models import SipCredential
+from kamailio.credentials import hash_secret
+from kamailio.models import SipCredential
 from registrations.policy import pin_ha1
 from trustedips.models import TrustedRange
 from users.models import PbxUser

@@ -37,9 +37,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from devtools.deployment import free_port, fresh_database, gunicorn, stop
-from registrations import kamailio_rpc
-from registrations.edge_auth import rpc_authorization
-from registrations.edge_process import die_with_parent, sip_options_ok
+from kamailio import rpc as kamailio_rpc
+from kamailio.credentials import rpc_authorization
+from kamailio.process import die_with_parent, sip_options_ok
 from tests.conftest import require_or_skip, run_manage
 
 from .portal_proxy import PortalProxy

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from registrations import kamailio_rpc
+from kamailio import rpc as kamailio_rpc
 from tests.conftest import require_or_skip, run_manage
 
 from .conftest import ROOT

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from registrations.kamailio_rpc import EdgeUnreachable
+from kamailio.rpc import EdgeUnreachable
 
 from .records import eventually
 from .seed import ACME, OTHER, SEATS, WRONG_PIN
@@ -269,7 +269,7 @@ def test_the_edges_rpc_serves_no_secrets_bindings_or_shutdown_even_to_the_portal
 
 
 def edge_call(edge, method: str, *, authorization: str, params=None):
-    from registrations import kamailio_rpc
+    from kamailio import rpc as kamailio_rpc
 
     return kamailio_rpc.call(
         rpc_url=edge.rpc_url, method=method, params=params, authorization=authorization, timeout=5

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from registrations import kamailio_rpc
+from kamailio import rpc as kamailio_rpc
 
 from .records import eventually
 from .seed import ACME, OTHER, OTHER_PIN, PIN, SEATS, WRONG_PIN

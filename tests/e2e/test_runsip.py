@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from registrations import edge_process
-from registrations.edge_process import EdgeError, parse_listen, parse_portal_url, sip_options_ok
+from kamailio import edge_config
+from kamailio.edge_config import EdgeError, parse_listen, parse_portal_url
+from kamailio.process import sip_options_ok
 
 from .conftest import ROOT, SIP_BASE, _alive, _read_pid
 
@@ -104,7 +105,7 @@ def test_portal_url_that_the_cfg_cannot_carry_is_refused(text):
 def test_flood_density_pike_cannot_hold_is_refused(tmp_path, density):
     # pike keeps it in 16 bits: 1000000 would silently become 16960 and block a load test.
     with pytest.raises(EdgeError, match="--flood-density"):
-        edge_process.make_config(
+        edge_config.make_config(
             listen="127.0.0.1:5070",
             portal_url="http://127.0.0.1:8000",
             rundir=tmp_path,
@@ -114,17 +115,17 @@ def test_flood_density_pike_cannot_hold_is_refused(tmp_path, density):
 
 def test_refresh_cache_seconds_are_passed_as_a_define_and_bounded(tmp_path):
     common = {"listen": "127.0.0.1:5070", "portal_url": "http://127.0.0.1:8000", "rundir": tmp_path}
-    default = edge_process.kamailio_argv(
-        edge_process.make_config(**common), kamailio="/usr/sbin/kamailio"
+    default = edge_config.kamailio_argv(
+        edge_config.make_config(**common), kamailio="/usr/sbin/kamailio"
     )
     assert not any(arg.startswith("HOTDESK_REFRESH_CACHE_SECONDS") for arg in default)
-    off = edge_process.make_config(**common, refresh_cache_seconds=0)
-    assert "HOTDESK_REFRESH_CACHE_SECONDS=0" in edge_process.kamailio_argv(
+    off = edge_config.make_config(**common, refresh_cache_seconds=0)
+    assert "HOTDESK_REFRESH_CACHE_SECONDS=0" in edge_config.kamailio_argv(
         off, kamailio="/usr/sbin/kamailio"
     )
     for bad in (-1, 86401):
         with pytest.raises(EdgeError, match="--refresh-cache-seconds"):
-            edge_process.make_config(**common, refresh_cache_seconds=bad)
+            edge_config.make_config(**common, refresh_cache_seconds=bad)
 
 
 def test_portal_url_loses_its_trailing_slash():
@@ -134,10 +135,10 @@ def test_portal_url_loses_its_trailing_slash():
 
 
 def test_kamailio_argv_carries_no_secret_and_every_setting_as_a_define(tmp_path):
-    config = edge_process.make_config(
+    config = edge_config.make_config(
         listen="127.0.0.1:5070", portal_url="http://127.0.0.1:8000", rundir=tmp_path
     )
-    argv = edge_process.kamailio_argv(config, kamailio="/usr/sbin/kamailio")
+    argv = edge_config.kamailio_argv(config, kamailio="/usr/sbin/kamailio")
     assert "HOTDESK_LISTEN_UDP=udp:127.0.0.1:5070" in argv
     assert "HOTDESK_LISTEN_TCP=tcp:127.0.0.1:5070" in argv
     assert 'HOTDESK_PORTAL_URL="http://127.0.0.1:8000"' in argv
@@ -147,7 +148,7 @@ def test_kamailio_argv_carries_no_secret_and_every_setting_as_a_define(tmp_path)
 
 
 def test_local_cfg_is_private_to_the_owner(tmp_path):
-    path = edge_process.write_local_cfg(rundir=tmp_path, name="runsip-5070", secret="abc-DEF_123")
+    path = edge_config.write_local_cfg(rundir=tmp_path, name="runsip-5070", secret="abc-DEF_123")
     assert path.stat().st_mode & 0o777 == 0o600
     assert path.read_text() == '#!substdef "!HOTDESK_PORTAL_CREDENTIAL!runsip-5070:abc-DEF_123!"\n'
 

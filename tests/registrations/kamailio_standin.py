@@ -1,7 +1,7 @@
 """A stand-in for Kamailio's JSON-RPC over HTTP (jsonrpcs + xhttp), for the RPC client's tests.
 
 It keeps a location table in memory, answers `ul.dump` and `ul.rm` in the shape Kamailio 5.6
-gives (checked against a real 5.6.3: see `registrations/kamailio_rpc.py`), and records every
+gives (checked against a real 5.6.3: see `kamailio/rpc.py`), and records every
 call it received, so a test asserts on what reached the "edge" rather than on a mock. The real
 Kamailio is exercised by the `sip` tests.
 """

@@ -1,5 +1,5 @@
 """A dead cache (Redis) costs the portal nothing that matters: revocation and the dashboard
-work without it. The only cache user is the location-table cache of `registrations.edges`."""
+work without it. The only cache user is the location-table cache of `kamailio.edges`."""
 
 import logging
 

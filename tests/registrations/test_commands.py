@@ -9,9 +9,10 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from registrations import edge_auth
+from kamailio import credentials as edge_auth
+from kamailio.models import SipCredential
 from registrations.management.commands import prune_registration_log
-from registrations.models import EventKind, RegistrationLogEntry, SipCredential
+from registrations.models import EventKind, RegistrationLogEntry
 
 from .helpers import CHECK_URL, basic, check_params
 

@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from registrations import edge_auth
+from kamailio import credentials as edge_auth
 from tests.conftest import EDGE_SECRET
 from tests.factories import SipCredentialFactory
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from registrations import kamailio_rpc
-from registrations.kamailio_rpc import EdgeUnreachable, JsonRpcError
+from kamailio import rpc as kamailio_rpc
+from kamailio.rpc import EdgeUnreachable, JsonRpcError
 from tests.conftest import require_or_skip
 
 from .kamailio_standin import StandInServer, closed_port_url
@@ -206,7 +206,7 @@ def _free_port_pair() -> tuple[int, int]:
 _STARTS = 3
 
 
-# What the portal's edge registry would send (registrations.edge_auth.rpc_authorization).
+# What the portal's edge registry would send (kamailio.credentials.rpc_authorization).
 RPC_AUTHORIZATION = "Bearer " + "0123456789abcdef" * 4
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from registrations import edge_auth
+from kamailio import credentials as edge_auth
 from registrations.models import Lockout
 from tests.factories import InstallFactory, TrustedRangeFactory
 from trustedips.models import TrustedRange

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Account, Membership
-from infinity.commands import fail_with, read_secret_from_stdin
+from common.commands import fail_with, read_secret_from_stdin
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
+from common.commands import PruneCommand
 from handsets.models import ProvisioningFetch
-from infinity.commands import PruneCommand
 
 BATCH = 5000
 

@@ -5,7 +5,7 @@ from django.db import transaction
 from accounts.models import Account
 from audit.models import Action
 from audit.trail import Actor, record
-from infinity.commands import fail_with
+from common.commands import fail_with
 from installs.models import DEFAULT_EXPIRY_SECONDS, Install
 
 

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from infinity.commands import read_secret_from_stdin
+from common.commands import read_secret_from_stdin
 from registrations.evaluation import evaluate
 from registrations.policy import Reason, ha1_matches_pin
 

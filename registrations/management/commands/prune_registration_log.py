@@ -1,4 +1,4 @@
-from infinity.commands import PruneCommand
+from common.commands import PruneCommand
 from registrations.models import RegistrationLogEntry
 
 BATCH = 5000

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.trail import Actor
-from infinity.commands import fail_with
+from common.commands import fail_with
 from installs.models import Install
 from trustedips import services
 from trustedips.models import TrustedRange

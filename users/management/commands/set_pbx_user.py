@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from audit.trail import Actor
-from infinity.commands import fail_with, read_secret_from_stdin
+from common.commands import fail_with, read_secret_from_stdin
 from installs.models import Install
 from users import services
 from users.models import PbxUser

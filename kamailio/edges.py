@@ -18,11 +18,12 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from . import kamailio_rpc
-from .edge_auth import rpc_authorization
-from .kamailio_rpc import Binding, EdgeUnreachable
+from common.outages import OutageLog
+
+from . import rpc as kamailio_rpc
+from .credentials import rpc_authorization
 from .models import SipCredential
-from .outages import OutageLog
+from .rpc import Binding, EdgeUnreachable
 
 logger = logging.getLogger(__name__)
 

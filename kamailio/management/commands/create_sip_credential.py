@@ -1,9 +1,9 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from infinity.commands import fail_with
-from registrations.edge_auth import hash_secret, new_secret, rpc_authorization_sha256
-from registrations.models import SipCredential
+from common.commands import fail_with
+from kamailio.credentials import hash_secret, new_secret, rpc_authorization_sha256
+from kamailio.models import SipCredential
 from trustedips.validators import parse_network
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from registrations.edge_auth import rpc_authorization_sha256
-from registrations.models import SipCredential
+from kamailio.credentials import rpc_authorization_sha256
+from kamailio.models import SipCredential
 
 
 class Command(BaseCommand):

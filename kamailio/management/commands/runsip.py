@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from registrations import edge_process
+from kamailio import edge_config, process
 
 
 class Command(BaseCommand):
@@ -49,7 +49,7 @@ class Command(BaseCommand):
                     cleanup.enter_context(tempfile.TemporaryDirectory(prefix="hotdesk-runsip-"))
                 )
             try:
-                config = edge_process.make_config(
+                config = edge_config.make_config(
                     listen=listen,
                     portal_url=portal_url,
                     rpc_port=rpc_port,
@@ -59,9 +59,9 @@ class Command(BaseCommand):
                     refresh_cache_seconds=options["refresh_cache_seconds"],
                     shm_mb=options["shm_mb"],
                 )
-                edge_process.find_kamailio()
-                status = edge_process.run_foreground(config)
-            except edge_process.EdgeError as error:
+                edge_config.find_kamailio()
+                status = process.run_foreground(config)
+            except edge_config.EdgeError as error:
                 raise CommandError(str(error)) from None
         if status:
             raise CommandError(f"kamailio exited with status {status}.", returncode=status)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class KamailioConfig(AppConfig):
+    name = "kamailio"
+    verbose_name = "Kamailio SIP edges"
