@@ -15,8 +15,8 @@ def main(user_count: int, secret: str) -> None:
     from kamailio.credentials import hash_secret
     from kamailio.models import SipCredential
     from registrations.models import Lockout
-    from registrations.policy import pin_ha1
     from trustedips.models import TrustedRange
+    from users.digest import pin_ha1
     from users.models import PbxUser
 
     install = Install.objects.create(

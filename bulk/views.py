@@ -16,8 +16,8 @@ from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from accounts.mixins import InstallScopedMixin
 from audit.trail import Actor
+from installs.scoping import InstallScopedMixin
 
 from .forms import ImportForm
 from .imports import Kind, fingerprint, run_import

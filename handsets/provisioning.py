@@ -20,7 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from registrations.policy import is_trusted, normalise_source
+from trustedips.matching import is_trusted, normalise_source
 from trustedips.models import TrustedRange
 
 from . import yealink

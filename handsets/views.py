@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import DeleteView, FormView, TemplateView
 
-from accounts.mixins import InstallScopedMixin
 from audit.trail import Actor
+from installs.scoping import InstallScopedMixin
 
 from . import provisioning, services, yealink
 from .forms import HandsetForm, KeySettingsForm

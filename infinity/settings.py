@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "registrations",
     "handsets",
     "bulk",
+    "demo",
 ]
 
 MIDDLEWARE = [

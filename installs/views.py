@@ -4,11 +4,11 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.views.generic import ListView, UpdateView
 
-from accounts.mixins import InstallScopedMixin, installs_for
 from audit.models import Action, AuditEvent
 from audit.trail import Actor, diff, record
 
 from .forms import InstallSettingsForm
+from .scoping import InstallScopedMixin, installs_for
 
 
 class InstallListView(LoginRequiredMixin, ListView):

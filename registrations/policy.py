@@ -38,14 +38,12 @@ only :class:`Decision` raises, and only for a programming error.
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
-import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeAlias
+
+from trustedips.matching import IPNetwork, is_trusted, normalise_source
 
 __all__ = [
     "Decision",
@@ -55,16 +53,9 @@ __all__ = [
     "UserFacts",
     "decide",
     "guesses_left",
-    "ha1_matches_pin",
-    "is_trusted",
     "lock_is_active",
-    "normalise_source",
-    "pin_ha1",
 ]
 
-# Python 3.11 has no "type" statement.
-IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # fullmatch, not match with "$": "$" would also accept a trailing newline.
 _HA1_RE = re.compile(r"[0-9a-f]{32}")
@@ -150,59 +141,6 @@ class Decision:
             )
         if self.ha1 is not None and not self.allow:
             raise ValueError("a denial must not carry an HA1")
-
-
-def normalise_source(address: str) -> IPAddress | None:
-    """Return the single IP address in ``address``, or ``None``.
-
-    Surrounding whitespace is stripped and ``[2001:db8::1]`` brackets are
-    accepted around an IPv6 address (and only around one). An IPv4-mapped
-    IPv6 address such as ``::ffff:192.0.2.7`` becomes the IPv4 address, so it
-    is judged against IPv4 ranges: a dual-stack socket reports IPv4 peers that
-    way.
-
-    ``None`` for anything ambiguous: zone ids (``fe80::1%eth0``), leading-zero
-    IPv4 octets (octal or decimal?), CIDR notation, ``host:port``, empty
-    strings and anything that is not a ``str`` (the stdlib would turn an
-    ``int`` into an address).
-    """
-    if not isinstance(address, str):
-        return None
-    text = address.strip()
-    bracketed = text.startswith("[") and text.endswith("]")
-    if bracketed:
-        text = text[1:-1]
-    # A zone id names an interface on the portal's host, not on the caller's;
-    # it cannot be matched against a network, so refuse it rather than drop it.
-    if not text or "%" in text:
-        return None
-    try:
-        address_obj = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    if isinstance(address_obj, ipaddress.IPv6Address):
-        if address_obj.scope_id is not None:  # belt and braces for the "%" check
-            return None
-        if address_obj.ipv4_mapped is not None:
-            return address_obj.ipv4_mapped
-    elif bracketed:
-        # Brackets are IPv6 literal syntax; "[192.0.2.7]" is not a form any
-        # correct sender produces.
-        return None
-    return address_obj
-
-
-def is_trusted(source: IPAddress, networks: Iterable[IPNetwork]) -> bool:
-    """Whether ``source`` lies inside any of ``networks``.
-
-    ``source`` should come from :func:`normalise_source`. Only networks of the
-    same IP version are compared, so a mixed list never raises; an IPv4-mapped
-    IPv6 source is still matched against IPv4 networks. No networks at all
-    means nothing is trusted.
-    """
-    if isinstance(source, ipaddress.IPv6Address) and source.ipv4_mapped is not None:
-        source = source.ipv4_mapped
-    return any(network.version == source.version and source in network for network in networks)
 
 
 def lock_is_active(lock: LockFacts | None, *, now: datetime) -> bool:
@@ -308,38 +246,3 @@ def guesses_left(
         limits.hard_count - consecutive_failures,
         limits.short_count - in_window,
     ) - max(in_flight, 0)
-
-
-def pin_ha1(*, extension: str, domain: str, pin: str) -> str:
-    """Return the SIP digest HA1 for a PIN: md5 of ``extension:domain:pin``.
-
-    This is ``HA1 = MD5(username:realm:password)`` from RFC 2617/7616, which
-    Kamailio checks digests against; the SIP domain is the realm. Pass the
-    domain exactly as Kamailio uses it as the realm (the canonical, lower-case
-    form), or every digest will fail.
-
-    PINs are validated upstream; text with lone surrogates (which no SIP
-    client can send) raises ``UnicodeEncodeError`` rather than being hashed
-    into an HA1 nobody could ever match.
-    """
-    # MD5 is what the SIP digest scheme mandates, not a choice made here;
-    # usedforsecurity=False keeps it available on FIPS-restricted builds.
-    material = f"{extension}:{domain}:{pin}".encode()
-    return hashlib.md5(material, usedforsecurity=False).hexdigest()
-
-
-def ha1_matches_pin(*, ha1: str, extension: str, domain: str, pin: str) -> bool:
-    """Whether ``pin`` is the PIN behind ``ha1``, compared in constant time.
-
-    Returns ``False`` rather than raising for malformed input (a non-string,
-    or text that cannot be encoded).
-    """
-    if not all(isinstance(value, str) for value in (ha1, extension, domain, pin)):
-        return False
-    try:
-        expected = pin_ha1(extension=extension, domain=domain, pin=pin)
-        # Compare bytes: compare_digest raises TypeError on non-ASCII str.
-        return hmac.compare_digest(ha1.encode(), expected.encode())
-    except UnicodeEncodeError:
-        # Lone surrogates cannot be UTF-8; no real PIN or HA1 contains them.
-        return False

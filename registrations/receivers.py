@@ -16,13 +16,13 @@ from django.dispatch import receiver
 
 from audit.trail import Actor
 from installs.models import Install
+from trustedips.matching import is_trusted, normalise_source
 from trustedips.signals import range_removed
 from users.models import PbxUser
 from users.signals import access_revoked, pin_changed
 
 from . import lockouts, sessions
 from .models import HotDeskSession
-from .policy import is_trusted, normalise_source
 
 
 @receiver(pin_changed)

@@ -11,13 +11,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from installs.models import Install
+from trustedips.matching import is_trusted, normalise_source
 from trustedips.models import TrustedRange
 from users.models import PbxUser
 
 from . import checklog, lockouts, permits, sessions
 from .evaluation import Evaluation, find_user, trusted_networks
 from .models import SESSION_EVENTS, STARTED, EventKind, RegistrationLogEntry
-from .policy import Reason, is_trusted, normalise_source
+from .policy import Reason
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # A batch is read again and retried when another process changed the same users or logged the

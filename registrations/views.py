@@ -6,8 +6,8 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, ListView, TemplateView
 
-from accounts.mixins import InstallScopedMixin
 from audit.trail import Actor
+from installs.scoping import InstallScopedMixin
 from users.models import PbxUser
 
 from . import dashboard, lockouts, sessions

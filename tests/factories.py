@@ -10,8 +10,8 @@ from accounts.models import Account, Membership
 from installs.models import Install
 from kamailio.credentials import hash_secret
 from kamailio.models import SipCredential
-from registrations.policy import pin_ha1
 from trustedips.models import TrustedRange
+from users.digest import pin_ha1
 from users.models import PbxUser
 
 

@@ -3,8 +3,8 @@ from django.shortcuts import redirect
 from django.views.generic import DeleteView
 from django.views.generic.edit import FormView
 
-from accounts.mixins import InstallScopedMixin
 from audit.trail import Actor
+from installs.scoping import InstallScopedMixin
 
 from . import services
 from .forms import TrustedRangeForm

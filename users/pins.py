@@ -10,7 +10,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 
-from registrations.policy import pin_ha1
+from users.digest import pin_ha1
 
 from .validators import validate_pin
 

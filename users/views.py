@@ -4,8 +4,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
-from accounts.mixins import InstallScopedMixin
 from audit.trail import Actor
+from installs.scoping import InstallScopedMixin
 
 from . import services
 from .forms import PbxUserForm, UserSearchForm

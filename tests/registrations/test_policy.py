@@ -22,12 +22,10 @@ from registrations.policy import (
     UserFacts,
     decide,
     guesses_left,
-    ha1_matches_pin,
-    is_trusted,
     lock_is_active,
-    normalise_source,
-    pin_ha1,
 )
+from trustedips.matching import is_trusted, normalise_source
+from users.digest import ha1_matches_pin, pin_ha1
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 ONE_MICROSECOND = timedelta(microseconds=1)

@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from common.commands import read_secret_from_stdin
 from registrations.evaluation import evaluate
-from registrations.policy import Reason, ha1_matches_pin
+from registrations.policy import Reason
+from users.digest import ha1_matches_pin
 
 
 class Command(BaseCommand):

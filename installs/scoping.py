@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 
-from installs.models import Install
+from .models import Install
 
 
 def installs_for(user) -> QuerySet[Install]:
