@@ -51,66 +51,57 @@ def _update_description(*, trusted: TrustedRange, description: str, actor: Actor
 
 def plan_rows(*, install: Install, rows: Sequence[Row]) -> list[RowPlan]:
     existing = {r.network: r for r in TrustedRange.objects.filter(install=install)}
-    first_line: dict[str, int] = {}
-    plans = []
-    for row in rows:
-        if row.values is None:
-            plans.append(RowPlan.error(row, "", row.problem or "Malformed row."))
-            continue
-        text, description = row.values["range"], row.values["description"]
-        try:
-            network = parse_network(text)
-        except ValidationError as error:
-            plans.append(RowPlan.error(row, text, *(f"range: {m}" for m in error.messages)))
-            continue
-        key = network.with_prefixlen
-        if key in first_line:
-            plans.append(
-                RowPlan.error(row, key, f"range: {key} is already on line {first_line[key]}.")
-            )
-            continue
-        first_line[key] = row.line
-        if not description:
-            plans.append(RowPlan.error(row, key, "description: Say where this range is."))
-            continue
-        if len(description) > _DESCRIPTION_MAX:
-            plans.append(
-                RowPlan.error(row, key, f"description: Keep it to {_DESCRIPTION_MAX} characters.")
-            )
-            continue
-        trusted = existing.get(key)
-        if trusted is None:
-            covering = services.covering_range(install=install, network=network)
-            note = f" (inside {covering.network}, already trusted)" if covering else ""
+    first_line: dict[str, int] = {}  # key -> the line it was first seen on
+    return [
+        _plan_row(row, install=install, existing=existing, first_line=first_line) for row in rows
+    ]
 
-            def apply(actor: Actor, *, network=network, description=description):
-                services.add_range(
-                    install=install, network=network, description=description, actor=actor
-                )
 
-            plans.append(
-                RowPlan(
-                    row.line, key, RowAction.CREATE, f"description: {description}{note}", [], apply
-                )
+def _plan_row(
+    row: Row, *, install: Install, existing: dict[str, TrustedRange], first_line: dict[str, int]
+) -> RowPlan:
+    if row.values is None:
+        return RowPlan.error(row, "", row.problem or "Malformed row.")
+    text, description = row.values["range"], row.values["description"]
+    try:
+        network = parse_network(text)
+    except ValidationError as error:
+        return RowPlan.error(row, text, *(f"range: {m}" for m in error.messages))
+    key = network.with_prefixlen
+    if key in first_line:
+        return RowPlan.error(row, key, f"range: {key} is already on line {first_line[key]}.")
+    first_line[key] = row.line
+    if not description:
+        return RowPlan.error(row, key, "description: Say where this range is.")
+    if len(description) > _DESCRIPTION_MAX:
+        return RowPlan.error(row, key, f"description: Keep it to {_DESCRIPTION_MAX} characters.")
+    trusted = existing.get(key)
+    if trusted is None:
+        covering = services.covering_range(install=install, network=network)
+        note = f" (inside {covering.network}, already trusted)" if covering else ""
+
+        def create(actor: Actor) -> None:
+            services.add_range(
+                install=install, network=network, description=description, actor=actor
             )
-        elif trusted.description != description:
 
-            def apply(actor: Actor, *, trusted=trusted, description=description):
-                _update_description(trusted=trusted, description=description, actor=actor)
+        return RowPlan(
+            row.line, key, RowAction.CREATE, f"description: {description}{note}", [], create
+        )
+    if trusted.description != description:
 
-            plans.append(
-                RowPlan(
-                    row.line,
-                    key,
-                    RowAction.UPDATE,
-                    f"description: {trusted.description} → {description}",
-                    [],
-                    apply,
-                )
-            )
-        else:
-            plans.append(RowPlan(row.line, key, RowAction.UNCHANGED))
-    return plans
+        def update(actor: Actor) -> None:
+            _update_description(trusted=trusted, description=description, actor=actor)
+
+        return RowPlan(
+            row.line,
+            key,
+            RowAction.UPDATE,
+            f"description: {trusted.description} → {description}",
+            [],
+            update,
+        )
+    return RowPlan(row.line, key, RowAction.UNCHANGED)
 
 
 RANGES = Kind(

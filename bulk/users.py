@@ -64,66 +64,60 @@ def _form_errors(form: PbxUserForm) -> list[str]:
 
 def plan_rows(*, install: Install, rows: Sequence[Row]) -> list[RowPlan]:
     existing = {user.extension: user for user in PbxUser.objects.filter(install=install)}
-    first_line: dict[str, int] = {}
-    plans = []
-    for row in rows:
-        if row.values is None:
-            plans.append(RowPlan.error(row, "", row.problem or "Malformed row."))
-            continue
-        extension, pin = row.values["extension"], row.values["pin"]
-        if extension in first_line:
-            plans.append(
-                RowPlan.error(
-                    row,
-                    extension,
-                    f"extension: {extension} is already on line {first_line[extension]} "
-                    "of this file.",
-                )
-            )
-            continue
-        first_line[extension] = row.line
-        access = row.values["hot_desk_access"].lower()
-        if access not in _YES | _NO:
-            plans.append(
-                RowPlan.error(row, extension, "hot_desk_access: write yes or no (empty is no).")
-            )
-            continue
-        user = existing.get(extension)
-        before = services.snapshot(user) if user else {}
-        form = PbxUserForm(
-            data={
-                "extension": extension,
-                "name": row.values["name"],
-                "hot_desk_access": access in _YES,
-                "pin": pin,
-            },
-            install=install,
-            instance=user,
-        )
-        if not form.is_valid():
-            plans.append(RowPlan.error(row, extension, *_form_errors(form)))
-            continue
-        changes = diff(before, services.snapshot(form.instance))
-        if user is None:
-            action = RowAction.CREATE
-        elif changes or pin:
-            action = RowAction.UPDATE
-        else:
-            action = RowAction.UNCHANGED
+    first_line: dict[str, int] = {}  # key -> the line it was first seen on
+    return [
+        _plan_row(row, install=install, existing=existing, first_line=first_line) for row in rows
+    ]
 
-        def apply(actor: Actor, *, user=form.instance, pin=form.cleaned_data["pin"], before=before):
-            services.save_user(user=user, pin=pin or None, actor=actor, before=before or None)
 
-        plans.append(
-            RowPlan(
-                line=row.line,
-                key=extension,
-                action=action,
-                details=_describe(changes, new_pin=bool(pin)),
-                apply=None if action is RowAction.UNCHANGED else apply,
-            )
+def _plan_row(
+    row: Row, *, install: Install, existing: dict[str, PbxUser], first_line: dict[str, int]
+) -> RowPlan:
+    if row.values is None:
+        return RowPlan.error(row, "", row.problem or "Malformed row.")
+    extension, pin = row.values["extension"], row.values["pin"]
+    if extension in first_line:
+        return RowPlan.error(
+            row,
+            extension,
+            f"extension: {extension} is already on line {first_line[extension]} of this file.",
         )
-    return plans
+    first_line[extension] = row.line
+    access = row.values["hot_desk_access"].lower()
+    if access not in _YES | _NO:
+        return RowPlan.error(row, extension, "hot_desk_access: write yes or no (empty is no).")
+    user = existing.get(extension)
+    before = services.snapshot(user) if user else {}
+    form = PbxUserForm(
+        data={
+            "extension": extension,
+            "name": row.values["name"],
+            "hot_desk_access": access in _YES,
+            "pin": pin,
+        },
+        install=install,
+        instance=user,
+    )
+    if not form.is_valid():
+        return RowPlan.error(row, extension, *_form_errors(form))
+    changes = diff(before, services.snapshot(form.instance))
+    if user is None:
+        action = RowAction.CREATE
+    elif changes or pin:
+        action = RowAction.UPDATE
+    else:
+        action = RowAction.UNCHANGED
+
+    def apply(actor: Actor, *, user=form.instance, pin=form.cleaned_data["pin"], before=before):
+        services.save_user(user=user, pin=pin or None, actor=actor, before=before or None)
+
+    return RowPlan(
+        line=row.line,
+        key=extension,
+        action=action,
+        details=_describe(changes, new_pin=bool(pin)),
+        apply=None if action is RowAction.UNCHANGED else apply,
+    )
 
 
 USERS = Kind(

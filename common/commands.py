@@ -30,19 +30,17 @@ def read_secret_from_stdin(what: str) -> str:
 class PruneCommand(BaseCommand):
     """Deletes the rows of `model` whose `date_field` is older than --older-than-days days.
 
-    In batches of `batch_size()`, which keep each transaction, and each lock on a busy table,
+    In batches of `batch_size`, which keep each transaction, and each lock on a busy table,
     short. Subclasses name the model, the field and what the rows are called.
     """
 
     model: type[Model]
     date_field: str
     rows_called: str
+    batch_size = 5000
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--older-than-days", type=int, required=True)
-
-    def batch_size(self) -> int:
-        return 5000
 
     def handle(self, *args, older_than_days: int, **options) -> None:
         if older_than_days < 1:
@@ -50,6 +48,6 @@ class PruneCommand(BaseCommand):
         cutoff = timezone.now() - timedelta(days=older_than_days)
         old = self.model.objects.filter(**{f"{self.date_field}__lt": cutoff}).order_by()
         total = 0
-        while pks := list(old.values_list("pk", flat=True)[: self.batch_size()]):
+        while pks := list(old.values_list("pk", flat=True)[: self.batch_size]):
             total += self.model.objects.filter(pk__in=pks).delete()[0]
         self.stdout.write(f"Deleted {total} {self.rows_called} older than {older_than_days} days.")

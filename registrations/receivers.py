@@ -21,7 +21,7 @@ from trustedips.signals import range_removed
 from users.models import PbxUser
 from users.signals import access_revoked, pin_changed
 
-from . import lockouts, sessions
+from . import lockouts, logouts
 from .models import HotDeskSession
 
 
@@ -36,13 +36,13 @@ def lift_lockout_on_new_pin(sender, user, actor, **kwargs) -> None:
 def log_out_on_new_pin(sender, user, actor, **kwargs) -> None:
     # A new PIN is often given because the old one leaked: whoever holds it is logged out
     # now, not at their next refresh.
-    sessions.log_out_user(pbx_user=user, actor=actor, why="new PIN")
+    logouts.log_out_user(pbx_user=user, actor=actor, why="new PIN")
 
 
 @receiver(access_revoked)
 def end_sessions_on_revocation(sender, user, actor, **kwargs) -> None:
     # Sent for a removed user too, before the row (and its sessions) are deleted.
-    sessions.log_out_user(pbx_user=user, actor=actor, why="access revoked")
+    logouts.log_out_user(pbx_user=user, actor=actor, why="access revoked")
 
 
 @receiver(range_removed)
@@ -62,7 +62,7 @@ def log_out_sessions_no_longer_trusted(sender, install, network, actor, **kwargs
         if source is None or not is_trusted(source, remaining):
             users.setdefault(session.pbx_user_id, session.pbx_user)
     for user in users.values():
-        sessions.log_out_user(pbx_user=user, actor=actor, why=f"trusted range {network} removed")
+        logouts.log_out_user(pbx_user=user, actor=actor, why=f"trusted range {network} removed")
 
 
 @receiver(pre_delete, sender=Install)
@@ -70,7 +70,7 @@ def remove_bindings_of_a_deleted_install(sender, instance, **kwargs) -> None:
     # Sent before the install's users and sessions are deleted with it: afterwards the portal
     # would deny those handsets at their next check, but their refreshes would not come to it
     # until the edge's cache entry ran out.
-    sessions.remove_install_bindings_later(install=instance)
+    logouts.remove_install_bindings_later(install=instance)
 
 
 @receiver(pre_delete, sender=PbxUser)
@@ -80,7 +80,7 @@ def keep_who_it_was_in_the_session_history(sender, instance, **kwargs) -> None:
     # has logged them out already (access_revoked); removed any other way (a shell), a live
     # session is ended here, for a session without a user cannot be live.
     if HotDeskSession.objects.filter(pbx_user=instance, ended_at__isnull=True).exists():
-        sessions.log_out_user(pbx_user=instance, actor=Actor.system("user removed"), why="removed")
+        logouts.log_out_user(pbx_user=instance, actor=Actor.system("user removed"), why="removed")
     HotDeskSession.objects.filter(pbx_user=instance).update(
         removed_extension=instance.extension, removed_name=instance.name
     )

@@ -10,7 +10,7 @@ from audit.trail import Actor
 from installs.scoping import InstallScopedMixin
 from users.models import PbxUser
 
-from . import dashboard, lockouts, sessions
+from . import dashboard, lockouts, logouts
 from .evaluation import evaluate
 from .explanations import EXPLANATIONS
 from .forms import ExplainForm, LogFilterForm
@@ -113,7 +113,7 @@ class ForceLogoutView(InstallScopedMixin, View):
         )
         # The session keeps the extension and name of a user removed since (pbx_user None).
         who = f"{session.extension} {session.user_name}".strip()
-        result = sessions.force_logout(session=session, actor=Actor.for_user(request.user))
+        result = logouts.force_logout(session=session, actor=Actor.for_user(request.user))
         if not result.ended:
             messages.info(request, f"{who} was no longer logged in on that handset.")
         elif result.unreachable:

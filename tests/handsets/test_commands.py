@@ -121,7 +121,7 @@ def test_prune_deletes_only_fetches_older_than_the_cutoff_and_says_how_many(inst
 
 
 def test_prune_works_through_more_fetches_than_one_batch(install, monkeypatch):
-    monkeypatch.setattr(prune_provisioning_log, "BATCH", 2)
+    monkeypatch.setattr(prune_provisioning_log.Command, "batch_size", 2)
     fetches_aged(install, *[timedelta(days=40 + n) for n in range(5)])
     kept = fetches_aged(install, timedelta(days=1))
 

@@ -51,7 +51,7 @@ def test_prune_deletes_only_entries_older_than_the_cutoff_and_says_how_many(inst
 
 
 def test_prune_works_through_more_rows_than_one_batch(install, monkeypatch):
-    monkeypatch.setattr(prune_registration_log, "BATCH", 3)
+    monkeypatch.setattr(prune_registration_log.Command, "batch_size", 3)
     entries_aged(install, *[timedelta(days=100 + n) for n in range(8)])
     kept = entries_aged(install, timedelta(days=1))
 

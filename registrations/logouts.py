@@ -1,0 +1,135 @@
+"""Ending hot-desk sessions now: an administrator's Log out, and every change that revokes.
+
+An administrator can end a session at once (`force_logout`); revoking Hot Desk Access,
+removing the user, setting or clearing the PIN, or removing the trusted range a session came
+from does the same for all of that user's sessions (`log_out_user`, called by `receivers`).
+Removing the binding is what revokes: the edge authenticates refreshes of a live binding by
+itself, so the binding is removed on every SIP edge (`kamailio.edges`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from audit.models import Action
+from audit.trail import Actor, record
+from installs.models import MAX_EXPIRY_SECONDS
+from kamailio import edges
+
+from .models import HotDeskSession, RegistrationLogEntry, SessionEnd
+from .sessions import aor_of
+
+
+@dataclass(frozen=True)
+class LogoutResult:
+    ended: bool  # False: the session had already ended and nothing was done
+    unreachable: tuple[str, ...] = ()  # SIP edges whose binding could not be removed
+    edges_tried: int = 0  # SIP edges with an RPC URL (0: the binding was left to run out)
+
+
+def force_logout(
+    *, session: HotDeskSession, actor: Actor, now: datetime | None = None
+) -> LogoutResult:
+    """End a live session now: close it as "forced" by `actor`, audit it, remove the binding.
+
+    The session is closed before the binding is removed: a handset that registers again in
+    between then opens a new session instead of refreshing the one being closed. The binding
+    (the whole AoR: one binding per extension) is removed on every SIP edge with an RPC URL;
+    an edge that cannot be reached keeps it until the handset's next refresh, which the
+    portal then decides as usual, so the session stays closed either way. A session that has
+    already ended is left alone: its AoR may now belong to the user's next handset.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        closed = HotDeskSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
+            ended_at=now, end_reason=SessionEnd.FORCED, ended_by=actor.label[:150]
+        )
+        if not closed:
+            return LogoutResult(ended=False)
+        record(
+            actor=actor,
+            action=Action.SESSION_LOGGED_OUT,
+            install=session.install,
+            obj=f"{session} (Log out)",
+        )
+    targets = edges.rpc_edges()
+    unreachable = edges.remove_binding_everywhere(aor=aor_of(session.pbx_user), edges=targets)
+    return LogoutResult(ended=True, unreachable=tuple(unreachable), edges_tried=len(targets))
+
+
+def log_out_user(*, pbx_user, actor: Actor, why: str, now: datetime | None = None) -> int:
+    """End every session of the user at once, as "forced" by `actor`; returns how many.
+
+    For changes that must take effect now (access revoked, user removed, new PIN). The
+    binding is removed on every SIP edge once the caller's transaction has committed (never
+    for a change that is rolled back, and no network wait inside the transaction), and also
+    when the portal knows of no open session: it may have lost track of a refresh.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        open_sessions = list(
+            HotDeskSession.objects.select_for_update().filter(
+                pbx_user=pbx_user, ended_at__isnull=True
+            )
+        )
+        for session in open_sessions:
+            session.ended_at = now
+            session.end_reason = SessionEnd.FORCED
+            session.ended_by = actor.label[:150]
+            session.save(update_fields=["ended_at", "end_reason", "ended_by"])
+            record(
+                actor=actor,
+                action=Action.SESSION_LOGGED_OUT,
+                install=pbx_user.install,
+                obj=f"{session} ({why})",
+            )
+        if open_sessions or _may_be_registered(pbx_user):
+            transaction.on_commit(partial(_remove_binding_later, aor=aor_of(pbx_user)))
+    return len(open_sessions)
+
+
+def remove_install_bindings_later(*, install) -> int:
+    """Once the caller's transaction commits, remove every binding `install`'s users may have.
+
+    For an install about to be deleted (no page does that; `manage.py shell` can): its
+    sessions go with it, so there is nobody left to log out, but the edges would keep
+    authenticating those handsets' refreshes from their cache. A binding may exist for an
+    open session, and for one the portal saw expire lately while the handset kept refreshing
+    on the edge.
+    Returns how many addresses-of-record are to be removed.
+    """
+    lately = timezone.now() - timedelta(seconds=MAX_EXPIRY_SECONDS)
+    extensions = set(
+        HotDeskSession.objects.filter(install=install, pbx_user__isnull=False)
+        .filter(Q(ended_at__isnull=True) | Q(end_reason=SessionEnd.EXPIRED, ended_at__gte=lately))
+        .values_list("pbx_user__extension", flat=True)
+    )
+    for extension in sorted(extensions):
+        aor = edges.binding_aor(extension=extension, domain=install.sip_domain)
+        transaction.on_commit(partial(_remove_binding_later, aor=aor))
+    return len(extensions)
+
+
+def _may_be_registered(pbx_user) -> bool:
+    """Whether a binding can exist: the user has had a session or passed a check.
+
+    Spares a network call for every new user of a bulk import.
+    """
+    return (
+        HotDeskSession.objects.filter(pbx_user=pbx_user).exists()
+        or RegistrationLogEntry.objects.filter(
+            install_id=pbx_user.install_id, extension=pbx_user.extension, allowed=True
+        ).exists()
+    )
+
+
+def _remove_binding_later(*, aor: str) -> None:
+    # Runs after the commit, where nobody waits for the answer: failures are logged (by
+    # edges) and the next refresh is decided with the new state anyway.
+    edges.remove_binding_everywhere(aor=aor, skip_known_down=True)
