@@ -14,6 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from common.django_internals import in_transaction, skip_health_check
 from common.outages import OutageLog
 from kamailio.credentials import authenticate
 
@@ -70,12 +71,12 @@ class EdgeAPIView(View):
         # That is safe for every handler here: a check writes nothing but its batched log
         # entry, and each report is one transaction, applied whole or not at all, whose repeat
         # would be a duplicate.
-        connection.health_check_done = True
+        skip_health_check(connection)
         try:
             try:
                 response = self._answer(request, *args, **kwargs)
             except (OperationalError, InterfaceError):
-                if connection.in_atomic_block:
+                if in_transaction(connection):
                     raise
                 if not _database.down:
                     logger.warning("SIP API: lost the database connection; answering on a new one")

@@ -15,10 +15,12 @@ import ipaddress
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connections, router
 from django.utils import timezone
 
+from common.django_internals import compiled_sql
 from installs.models import Install
 from trustedips.models import TrustedRange
 from users.models import PbxUser
@@ -39,6 +41,19 @@ _networks_lock = threading.Lock()
 _networks: dict[int, tuple[int, tuple[IPNetwork, ...]]] = {}
 
 
+class _UserRow(NamedTuple):
+    """What the check reads of one user, in one row. Each field is named after the ORM path
+    it is read from (`_UserFactsQuery.COLUMNS`): adding a fact is adding a field here."""
+
+    pk: int
+    install_id: int
+    hot_desk_access: bool
+    pin_ha1: str
+    install__trusted_ranges_version: int
+    lockout__locked_until: datetime | None
+    lockout__locked_indefinitely: bool
+
+
 class _UserFactsQuery:
     """The one query of the check, compiled by the ORM once per process and database.
 
@@ -47,43 +62,39 @@ class _UserFactsQuery:
     """
 
     _DOMAIN, _EXTENSION = "\x00domain\x00", "\x00extension\x00"
-    columns = (
-        "pk",
-        "install_id",
-        "hot_desk_access",
-        "pin_ha1",
-        "install__trusted_ranges_version",
-        "lockout__locked_until",
-        "lockout__locked_indefinitely",
-    )
+    COLUMNS = _UserRow._fields
 
     def __init__(self, alias: str) -> None:
         queryset = (
             PbxUser.objects.using(alias)
             .filter(install__sip_domain=self._DOMAIN, extension=self._EXTENSION)
             .order_by()
-            .values_list(*self.columns)[:1]
+            .values_list(*self.COLUMNS)[:1]
         )
-        self.sql, params = queryset.query.get_compiler(alias).as_sql()
+        self.sql, params = compiled_sql(queryset, alias)
         self.slots = tuple(params)
         assert set(self.slots) == {self._DOMAIN, self._EXTENSION}, self.slots
 
-    def run(self, alias: str, *, domain: str, extension: str) -> tuple | None:
+    def run(self, alias: str, *, domain: str, extension: str) -> _UserRow | None:
         values = {self._DOMAIN: domain, self._EXTENSION: extension}
         with connections[alias].cursor() as cursor:
             cursor.execute(self.sql, [values[slot] for slot in self.slots])
             row = cursor.fetchone()
         if row is None:
             return None
-        user_id, install_id, access, ha1, version, locked_until, indefinite = row
-        locked_until = aware_utc(locked_until)
-        return user_id, install_id, bool(access), ha1, version, locked_until, bool(indefinite)
+        user = _UserRow._make(row)
+        # A plain cursor gives SQLite's 0/1 and, without the ORM, naive datetimes.
+        return user._replace(
+            hot_desk_access=bool(user.hot_desk_access),
+            lockout__locked_until=aware_utc(user.lockout__locked_until),
+            lockout__locked_indefinitely=bool(user.lockout__locked_indefinitely),
+        )
 
 
 _compiled: dict[str, _UserFactsQuery] = {}
 
 
-def _user_facts(*, domain: str, extension: str) -> tuple | None:
+def _user_facts(*, domain: str, extension: str) -> _UserRow | None:
     alias = router.db_for_read(PbxUser)
     query = _compiled.get(alias)
     if query is None:
@@ -142,17 +153,20 @@ def evaluate(
             now=now or timezone.now(),
         )
         return Evaluation(decision=decision, install_id=install_id, pbx_user_id=None)
-    user_id, install_id, access, ha1, version, locked_until, indefinite = row
     decision = decide(
         domain_known=True,
-        user=UserFacts(extension=extension, hot_desk_access=access, pin_ha1=ha1),
-        trusted_networks=trusted_networks(install_id, version),
-        lock=LockFacts(locked_until=locked_until, indefinite=indefinite),
+        user=UserFacts(
+            extension=extension, hot_desk_access=row.hot_desk_access, pin_ha1=row.pin_ha1
+        ),
+        trusted_networks=trusted_networks(row.install_id, row.install__trusted_ranges_version),
+        lock=LockFacts(
+            locked_until=row.lockout__locked_until, indefinite=row.lockout__locked_indefinitely
+        ),
         source_ip=source_ip,
         now=now or timezone.now(),
         deregistration=deregistration,
     )
-    return Evaluation(decision=decision, install_id=install_id, pbx_user_id=user_id)
+    return Evaluation(decision=decision, install_id=row.install_id, pbx_user_id=row.pk)
 
 
 def evaluate_attempt(
