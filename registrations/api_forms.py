@@ -8,6 +8,7 @@ known transport, and no NUL characters (PostgreSQL refuses them in a query param
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from django.http import HttpRequest
 
 from common.django_internals import raw_query_string
 
-from .models import SETTLED, STARTED, EventKind
+from .models import SETTLED, STARTED, EventKind, RegistrationLogEntry
 
 PROTOCOLS = frozenset({"udp", "tcp", "tls", "ws", "wss", "sctp"})
 EVENTS = frozenset({EventKind.REGISTERED, EventKind.UNREGISTERED, EventKind.AUTH_FAILED})
@@ -59,19 +60,28 @@ def form_params(text: str, *, what: str) -> dict[str, str]:
     return dict(pairs)
 
 
+@functools.cache
+def _stored(field: str) -> int:
+    """The longest value the log keeps in `field`: what the API accepts as well."""
+    length = RegistrationLogEntry._meta.get_field(field).max_length
+    assert isinstance(length, int), field
+    return length
+
+
 def parse_check(query: Mapping[str, str]) -> dict:
     """The check parameters as clean values, or BadParams saying which one is wrong."""
     params = {
-        "domain": _text(query, "domain", 253, required=True).strip().lower(),
-        "user": _text(query, "user", 64, required=True).strip(),
-        "ip": _text(query, "ip", 64, required=True).strip(),
+        "domain": _text(query, "domain", _stored("domain"), required=True).strip().lower(),
+        "user": _text(query, "user", _stored("extension"), required=True).strip(),
+        "ip": _text(query, "ip", _stored("source_ip"), required=True).strip(),
         "port": _integer(query, "port", 0, 65535),
-        "proto": _text(query, "proto", 8).strip().lower(),
+        "proto": _text(query, "proto", _stored("proto")).strip().lower(),
         # The handset chooses it (any 32-bit number Kamailio parses): past any binding's
         # length it means the same, and it is stored capped.
         "expires": _capped(_integer(query, "expires", 0, _MAX_CSEQ), _MAX_INT),
-        "ua": _text(query, "ua", 1024)[:255],
-        "callid": _text(query, "callid", 255),
+        # Longer than stored is accepted (handsets send long ones), and cut.
+        "ua": _text(query, "ua", 1024)[: _stored("user_agent")],
+        "callid": _text(query, "callid", _stored("call_id")),
         "attempt": _attempt(query),
     }
     if params["proto"] and params["proto"] not in PROTOCOLS:
@@ -82,12 +92,12 @@ def parse_check(query: Mapping[str, str]) -> dict:
 def parse_event(body: Mapping[str, str]) -> dict:
     """The outcome-report parameters: the check's, plus event, callid, cseq and contact."""
     params = parse_check(body)
-    params["event"] = _text(body, "event", 16, required=True)
+    params["event"] = _text(body, "event", _stored("kind"), required=True)
     if params["event"] not in EVENTS:
         raise BadParams("event: must be registered, unregistered or auth_failed")
-    params["callid"] = _text(body, "callid", 255, required=True)
+    params["callid"] = _text(body, "callid", _stored("call_id"), required=True)
     params["cseq"] = _integer(body, "cseq", 0, _MAX_CSEQ, required=True)
-    params["contact"] = _text(body, "contact", 512)
+    params["contact"] = _text(body, "contact", _stored("contact"))
     return params
 
 
@@ -142,7 +152,7 @@ def _capped(value: int | None, high: int) -> int | None:
 
 
 def _attempt(data: Mapping[str, str]) -> str:
-    value = _text(data, "attempt", 64, required=True)
+    value = _text(data, "attempt", _stored("attempt"), required=True)
     if not _ATTEMPT_RE.fullmatch(value):
         raise BadParams("attempt: the edge's transaction id (letters, digits, - _ . : @)")
     return value
