@@ -87,7 +87,7 @@ def read_rows(data: bytes, *, columns: Sequence[str], required: Sequence[str]) -
                 + (f" (unknown: {', '.join(unknown)})" if unknown else "")
                 + "."
             )
-        rows = []
+        rows: list[Row] = []
         for cells in reader:
             if not any(cell.strip() for cell in cells):
                 continue

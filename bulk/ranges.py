@@ -26,7 +26,7 @@ from .csvfiles import Row, write_rows
 from .imports import Kind, RowAction, RowPlan
 
 COLUMNS = ("range", "description")
-_DESCRIPTION_MAX = TrustedRange._meta.get_field("description").max_length
+_DESCRIPTION_MAX: int = getattr(TrustedRange._meta.get_field("description"), "max_length", 0)
 
 
 def export_ranges(*, install: Install, out: TextIO) -> int:

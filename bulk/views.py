@@ -8,6 +8,8 @@ matches, so what is applied is exactly what the administrator saw, and a PIN exi
 server only for the length of a request, never in a session, a log or a page.
 """
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -25,6 +27,8 @@ from .kinds import KINDS
 
 
 class KindMixin:
+    kwargs: dict[str, Any]  # set by View.setup()
+
     @cached_property
     def kind(self) -> Kind:
         try:

@@ -46,8 +46,8 @@ class PruneCommand(BaseCommand):
         if older_than_days < 1:
             raise CommandError("--older-than-days must be at least 1.")
         cutoff = timezone.now() - timedelta(days=older_than_days)
-        old = self.model.objects.filter(**{f"{self.date_field}__lt": cutoff}).order_by()
+        old = self.model._default_manager.filter(**{f"{self.date_field}__lt": cutoff}).order_by()
         total = 0
         while pks := list(old.values_list("pk", flat=True)[: self.batch_size]):
-            total += self.model.objects.filter(pk__in=pks).delete()[0]
+            total += self.model._default_manager.filter(pk__in=pks).delete()[0]
         self.stdout.write(f"Deleted {total} {self.rows_called} older than {older_than_days} days.")

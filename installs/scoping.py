@@ -5,8 +5,11 @@ customer's account is simply not found (404) rather than forbidden (403, which w
 that it exists).
 """
 
+from typing import Any
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 
@@ -24,6 +27,8 @@ class InstallScopedMixin(LoginRequiredMixin):
     """Resolve `install_pk` from the URL within the logged-in administrator's accounts."""
 
     install_url_kwarg = "install_pk"
+    request: HttpRequest  # set by View.setup()
+    kwargs: dict[str, Any]
 
     def dispatch(self, request, *args, **kwargs):
         # Resolve the install before the method check, so another account's install is a 404

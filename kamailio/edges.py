@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.core.cache import cache
 
@@ -33,6 +34,8 @@ TABLE_CACHE_SECONDS = 4
 # After a failed removal, background removals (revoked access, new PIN) skip the edge this
 # long, so a bulk change against a dead edge costs one timeout rather than one per user.
 DOWN_SECONDS = 30
+
+T = TypeVar("T")
 
 _down_until: dict[str, float] = {}
 _down_lock = threading.Lock()
@@ -153,11 +156,11 @@ def read_location_tables() -> LocationTables:
 
 
 def _on_each(
-    edges: list[Edge], work: Callable[[Edge], object]
-) -> list[tuple[object, Exception | None]]:
+    edges: list[Edge], work: Callable[[Edge], T]
+) -> list[tuple[T | None, Exception | None]]:
     """Run `work` for every edge side by side; (result, None) or (None, the EdgeUnreachable)."""
 
-    def attempt(edge: Edge) -> tuple[object, Exception | None]:
+    def attempt(edge: Edge) -> tuple[T | None, Exception | None]:
         try:
             return work(edge), None
         except EdgeUnreachable as error:
@@ -185,7 +188,7 @@ _cache_outage = OutageLog(
 )
 
 
-def _cache_call(action: str, call: Callable[[], object]) -> object:
+def _cache_call(action: str, call: Callable[[], T]) -> T | None:
     try:
         result = call()
     except Exception as error:  # any backend's error: the cache is an optimisation here

@@ -23,6 +23,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 
 from .edge_config import (
     INSTALL_HINT,
@@ -223,6 +224,7 @@ def sip_options_ok(host: str, port: int, *, timeout: float = 1.0) -> bool:
 
 
 _PR_SET_PDEATHSIG = 1
+_prctl: Callable[..., int] | None
 try:
     _prctl = ctypes.CDLL(None, use_errno=True).prctl
 except (OSError, AttributeError):  # not Linux

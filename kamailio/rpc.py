@@ -105,8 +105,8 @@ def call(
     if len(raw) > MAX_ANSWER_BYTES:
         raise EdgeUnreachable(f"answer larger than {MAX_ANSWER_BYTES} bytes")
     answer = _decode(raw)
-    if (error := _error_of(raw)) is not None:
-        raise JsonRpcError(error.get("code"), str(error.get("message", "")))
+    if (rpc_error := _error_of(raw)) is not None:
+        raise JsonRpcError(rpc_error.get("code"), str(rpc_error.get("message", "")))
     if "result" not in answer:
         raise EdgeUnreachable("JSON-RPC answer without a result")
     return answer["result"]

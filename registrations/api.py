@@ -61,6 +61,8 @@ def _bad_request(error: BadParams) -> JsonResponse:
 
 @method_decorator(csrf_exempt, name="dispatch")
 class EdgeAPIView(View):
+    edge: str  # the name of the SIP edge that called, once authenticated
+
     def dispatch(self, request: HttpRequest, *args, **kwargs):
         connection = connections[DEFAULT_DB_ALIAS]
         # Spare the edge API Django's probe of a kept connection before each request
@@ -89,14 +91,15 @@ class EdgeAPIView(View):
         return response
 
     def _answer(self, request: HttpRequest, *args, **kwargs):
-        self.edge = authenticate(
+        edge = authenticate(
             request.headers.get("Authorization", ""), request.META.get("REMOTE_ADDR", "")
         )
-        if self.edge is None:
+        if edge is None:
             logger.warning("SIP API: rejected credentials from %s", request.META.get("REMOTE_ADDR"))
             response = JsonResponse({"allow": False, "reason": "unauthorized"}, status=401)
             response["WWW-Authenticate"] = 'Basic realm="hotdesk-sip-api"'
             return response
+        self.edge = edge
         return super().dispatch(request, *args, **kwargs)
 
     def http_method_not_allowed(self, request, *args, **kwargs):

@@ -63,7 +63,7 @@ def form_params(text: str, *, what: str) -> dict[str, str]:
 @functools.cache
 def _stored(field: str) -> int:
     """The longest value the log keeps in `field`: what the API accepts as well."""
-    length = RegistrationLogEntry._meta.get_field(field).max_length
+    length = getattr(RegistrationLogEntry._meta.get_field(field), "max_length", None)
     assert isinstance(length, int), field
     return length
 

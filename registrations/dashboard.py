@@ -51,7 +51,7 @@ def live_sessions(*, install, now: datetime | None = None) -> LiveSessions:
     )
     tracked = {
         (
-            edges.binding_aor(extension=session.pbx_user.extension, domain=install.sip_domain),
+            edges.binding_aor(extension=session.extension, domain=install.sip_domain),
             session.contact,
         )
         for session in live

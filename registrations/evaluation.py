@@ -187,7 +187,11 @@ def evaluate_attempt(
     evaluation = evaluate(
         domain=domain, extension=extension, source_ip=source_ip, deregistration=deregistration
     )
-    if not evaluation.decision.allow or evaluation.pbx_user_id is None:
+    if (
+        not evaluation.decision.allow
+        or evaluation.pbx_user_id is None
+        or evaluation.install_id is None
+    ):
         return evaluation
     grant = permits.take(
         attempt=permits.Attempt(

@@ -216,10 +216,10 @@ class HotDeskSession(models.Model):
 
     @property
     def extension(self) -> str:
-        return self.pbx_user.extension if self.pbx_user_id else self.removed_extension
+        return self.pbx_user.extension if self.pbx_user is not None else self.removed_extension
 
     @property
     def user_name(self) -> str:
-        if self.pbx_user_id:
+        if self.pbx_user is not None:
             return self.pbx_user.name
         return f"{self.removed_name} (removed)".lstrip()

@@ -95,6 +95,7 @@ def take(*, attempt: Attempt, now: datetime | None = None) -> Grant:
                 [Lockout(pbx_user_id=attempt.pbx_user_id)], ignore_conflicts=True
             )
             counts = _counts_locked(attempt.pbx_user_id)
+            assert counts is not None, "the row was just made"
         rows = _permits(attempt)
         for row in rows:
             if row.edge == attempt.edge and row.attempt == attempt.attempt:

@@ -236,7 +236,7 @@ def guesses_left(
     allow. A window whose start cannot be compared with ``now`` counts as open.
     """
     window_open = window_started_at is not None
-    if window_open:
+    if window_started_at is not None:
         try:
             window_open = bool(now - window_started_at < limits.short_window)
         except TypeError:

@@ -55,12 +55,14 @@ def log_out_sessions_no_longer_trusted(sender, install, network, actor, **kwargs
         .select_related("pbx_user__install")
         .order_by("pk")
     )
-    users = {}
+    users: dict[int, PbxUser] = {}
     for session in live:
         # The decision's own rules (e.g. an IPv4-mapped IPv6 address counts as IPv4).
         source = normalise_source(session.source_ip)
-        if source is None or not is_trusted(source, remaining):
-            users.setdefault(session.pbx_user_id, session.pbx_user)
+        untrusted = source is None or not is_trusted(source, remaining)
+        # A live session always has its user (removing one ends its sessions).
+        if untrusted and session.pbx_user is not None:
+            users.setdefault(session.pbx_user.pk, session.pbx_user)
     for user in users.values():
         logouts.log_out_user(pbx_user=user, actor=actor, why=f"trusted range {network} removed")
 

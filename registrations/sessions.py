@@ -108,11 +108,13 @@ class _SessionChanges:
     def __init__(self, reports: Sequence[EdgeReport], *, now: datetime) -> None:
         self.now = now
         user_ids = {report.pbx_user_id for report in reports}
-        self.open_by_user: dict[int, HotDeskSession | None] = {
-            session.pbx_user_id: session
-            for session in HotDeskSession.objects.select_for_update()
+        locked = (
+            HotDeskSession.objects.select_for_update()
             .filter(pbx_user_id__in=user_ids, ended_at__isnull=True)
             .order_by("pk")  # one locking order for every process: no deadlock
+        )
+        self.open_by_user: dict[int, HotDeskSession | None] = {
+            session.pbx_user_id: session for session in locked if session.pbx_user_id is not None
         }
         self.highest_cseq: dict[tuple[int, str], int] = {
             (row["pbx_user_id"], row["call_id"]): row["highest"]
@@ -294,7 +296,7 @@ def refresh_from_checks(
         check = (
             RegistrationLogEntry.objects.filter(
                 install=install,
-                extension=session.pbx_user.extension,
+                extension=session.extension,
                 kind=EventKind.CHECK,
                 allowed=True,
                 call_id=session.call_id,

@@ -38,9 +38,11 @@ class UserListView(InstallUserMixin, ListView):
 
 class UserFormMixin(InstallUserMixin):
     model = PbxUser
-    form_class = PbxUserForm
-    template_name = "users/pbxuser_form.html"
+    template_name: str | None = "users/pbxuser_form.html"
     tab = "users"
+
+    def get_form_class(self) -> type[PbxUserForm]:
+        return PbxUserForm
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "install": self.install}

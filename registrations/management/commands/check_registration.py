@@ -33,6 +33,7 @@ class Command(BaseCommand):
         if (
             allow
             and pin is not None
+            and evaluation.decision.ha1 is not None
             and not ha1_matches_pin(
                 ha1=evaluation.decision.ha1,
                 extension=extension,
