@@ -42,6 +42,8 @@ def imported_rooms(path: Path) -> list[tuple[str, int]]:
             and isinstance(node.args[0].value, str)
         ):
             names = [node.args[0].value]
+        else:
+            continue
         found += [(name.split(".")[0], node.lineno) for name in names]
     return [(room, line) for room, line in found if room in LAYER_OF]
 

@@ -6,12 +6,19 @@ Debian's `/usr/bin/chromium` is driven through Playwright for Python against pyt
 
 import os
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.conftest import require_or_skip
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Playwright
+
+sync_playwright: "Callable[[], AbstractContextManager[Playwright]] | None"
 try:
     from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine

@@ -18,7 +18,8 @@ from tests.registrations.kamailio_standin import StandInServer
 try:
     from playwright.sync_api import expect
 except ImportError:  # pragma: no cover - the `browser` fixture skips (or, in CI, fails) then
-    expect = None
+    # Typed as Playwright's: every test that calls it needs the `browser` fixture.
+    expect = None  # type: ignore[assignment]
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,8 @@ from users.pins import pin_ha1
 try:
     from playwright.sync_api import expect
 except ImportError:  # pragma: no cover - the `browser` fixture skips (or, in CI, fails) then
-    expect = None
+    # Typed as Playwright's: every test that calls it needs the `browser` fixture.
+    expect = None  # type: ignore[assignment]
 
 pytestmark = pytest.mark.browser
 

@@ -33,7 +33,9 @@ def upload(portal_client, install):
     def post(
         kind: str, data: bytes, *, fingerprint: str = "", apply: bool = False, name="import.csv"
     ):
-        fields = {"file": SimpleUploadedFile(name, data, content_type="text/csv")}
+        fields: dict[str, SimpleUploadedFile | str] = {
+            "file": SimpleUploadedFile(name, data, content_type="text/csv")
+        }
         if fingerprint:
             fields["fingerprint"] = fingerprint
         if apply:

@@ -17,6 +17,8 @@ USERS_HEADER = "extension,name,hot_desk_access,pin"
 
 
 class Stdin(io.StringIO):
+    buffer: io.BytesIO  # sys.stdin has one; `bulk.commands` reads the bytes from it
+
     def __init__(self, data: bytes):
         super().__init__()
         self.buffer = io.BytesIO(data)

@@ -50,11 +50,15 @@ def assert_inert(exported: str) -> None:
             assert not cell.startswith(FORMULA_STARTS), cell
 
 
+class Stdin(io.StringIO):
+    buffer: io.BytesIO  # sys.stdin has one; `bulk.commands` reads the bytes from it
+
+
 def command(name: str, *args: str, stdin: bytes | None = None) -> str:
     out = io.StringIO()
     options = {"stdout": out, "stderr": io.StringIO()}
     if stdin is not None:
-        stream = io.StringIO()
+        stream = Stdin()
         stream.buffer = io.BytesIO(stdin)
         options["stdin"] = stream
     call_command(name, "--domain", "acme.pbx.test", *args, **options)

@@ -29,9 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -39,6 +39,7 @@ import pytest
 from devtools.deployment import free_port, fresh_database, gunicorn, stop
 from kamailio import rpc as kamailio_rpc
 from kamailio.credentials import rpc_authorization
+from kamailio.models import SipCredential
 from kamailio.process import die_with_parent, sip_options_ok
 from tests.conftest import require_or_skip, run_manage
 
@@ -97,7 +98,10 @@ class Edge:
             "SELECT name, secret_sha256 FROM registrations_sipcredential WHERE name = %s",
             (self.credential_name,),
         )
-        return rpc_authorization(SimpleNamespace(**row), secret_key=E2E_SECRET_KEY)
+        return rpc_authorization(
+            SipCredential(name=row["name"], secret_sha256=row["secret_sha256"]),
+            secret_key=E2E_SECRET_KEY,
+        )
 
     @property
     def target(self) -> str:
@@ -174,7 +178,7 @@ def e2e_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def e2e_workdir() -> Path:
+def e2e_workdir() -> Iterator[Path]:
     # Short paths: Kamailio's ctl socket path must fit in a unix socket address (108 bytes).
     path = Path(tempfile.mkdtemp(prefix="hotdesk-e2e-"))
     yield path

@@ -307,7 +307,12 @@ class SipClient:
         Returns the second final response, or the first if it was not a 401 with a challenge.
         `kw` goes to both requests (auth_user, user_agent, extra_headers, timeout, ...).
         """
-        common = {"user": user, "domain": domain, "call_id": call_id, "expires": expires}
+        common: dict[str, Any] = {
+            "user": user,
+            "domain": domain,
+            "call_id": call_id,
+            "expires": expires,
+        }
         first = self.register(cseq=cseq, contact=contact, **common, **kw)
         if first.status != 401 or first.header("www-authenticate") is None:
             return first

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 
 class TcpProxy:
-    def __init__(self, *, port: int, upstream: tuple[str, int]) -> None:
+    def __init__(self, *, port: int, upstream: tuple[str | None, int]) -> None:
         self.port = port
         self.upstream = upstream
         self._delay = 0.0

@@ -14,7 +14,10 @@ import os
 import re
 import socket
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -26,10 +29,16 @@ from .records import eventually
 from .seed import ACME
 from .sipp_runner import Phone
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Playwright
+
+sync_playwright: Callable[[], AbstractContextManager[Playwright]] | None
 try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
-    expect = sync_playwright = None
+    # Typed as Playwright's: the tests that call it are skipped (require_browser) then.
+    expect = None  # type: ignore[assignment]
+    sync_playwright = None
 
 pytestmark = [pytest.mark.sip, pytest.mark.browser]
 

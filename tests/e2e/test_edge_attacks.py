@@ -33,6 +33,7 @@ def challenge(phone: SipClient, seat, *, call_id: str, cseq: int) -> dict[str, s
     """One REGISTER without credentials; the challenge of its 401."""
     answer = phone.register(user=seat.extension, domain=seat.domain, call_id=call_id, cseq=cseq)
     assert answer.status == 401, answer.raw
+    assert phone.last_challenge is not None
     return phone.last_challenge
 
 

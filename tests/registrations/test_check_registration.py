@@ -15,7 +15,7 @@ from .conftest import DEPLOYED_PIN
 BASE = ("--domain", "acme.pbx.test", "--extension", "1001")
 
 
-def run(*args: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, str]:
+def run(*args: str, stdin: str | None = None, monkeypatch=None) -> tuple[int | str | None, str]:
     """call_command with exit status: 0 unless the command raised SystemExit."""
     if stdin is not None:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))

@@ -20,7 +20,7 @@ REPORTS = 12
 
 
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_failures_in_threads_all_count(hot_desk_user, settings):
+def test_simultaneous_failures_in_threads_all_count(hot_desk_user, settings) -> None:
     settings.HOTDESK_LOCKOUT_HARD_THRESHOLD = 1000  # only the count is under test here
     start = threading.Barrier(THREADS)
     errors: list[BaseException] = []

@@ -323,6 +323,7 @@ def _post(url: str, body: str, *, authorization: str | None = RPC_AUTHORIZATION)
 
 
 # ul.add: table, AoR, contact, expires, q, path, flags, cflags, methods
+_UL_ADD_1001: tuple[str, ...]
 _UL_ADD_1001 = ("ul.add", "location", "1001@acme.pbx.test", "sip:1001@x", "300", "1.0", ".", "0")
 _UL_ADD_1001 += ("0", "0")
 

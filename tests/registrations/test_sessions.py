@@ -27,7 +27,9 @@ def login(pbx_user, *, contact=DESK_PHONE, at=START, expires=300) -> HotDeskSess
         user_agent="Handset/1",
         expires=expires,
     )
-    return sessions.apply_reports([report], now=at)[pbx_user.pk]
+    session = sessions.apply_reports([report], now=at)[pbx_user.pk]
+    assert session is not None
+    return session
 
 
 def test_session_past_its_expiry_is_closed_as_expired_at_that_moment(hot_desk_user):

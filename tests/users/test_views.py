@@ -60,7 +60,9 @@ def page_without_csrf_tokens(response) -> str:
 
 
 def pin_input(response) -> str:
-    return re.search(r'<input[^>]*name="pin"[^>]*>', response.content.decode()).group(0)
+    match = re.search(r'<input[^>]*name="pin"[^>]*>', response.content.decode())
+    assert match is not None
+    return match.group(0)
 
 
 def rows(response) -> dict[str, str]:
@@ -186,7 +188,9 @@ def test_hot_desk_access_without_any_pin_is_refused_beside_the_pin_field(
 
 
 def generated_pin(response) -> str:
-    return re.search(r'data-testid="generated-pin">(\d{4})<', response.content.decode()).group(1)
+    match = re.search(r'data-testid="generated-pin">(\d{4})<', response.content.decode())
+    assert match is not None
+    return match.group(1)
 
 
 def test_generate_a_pin_shows_an_acceptable_pin_whose_ha1_was_stored(portal_client, pbx_user):
