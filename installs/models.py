@@ -2,7 +2,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-from .validators import validate_sip_domain
+from .validators import validate_pbx_address, validate_sip_domain
 
 MIN_EXPIRY_SECONDS = 60
 MAX_EXPIRY_SECONDS = 3600
@@ -33,6 +33,15 @@ class Install(models.Model):
         validators=[MinValueValidator(MIN_EXPIRY_SECONDS), MaxValueValidator(MAX_EXPIRY_SECONDS)],
         help_text="How often handsets re-register. 500 s is the Infinity default.",
     )
+    pbx_address = models.CharField(
+        "PBX address",
+        max_length=300,
+        blank=True,
+        validators=[validate_pbx_address],
+        help_text="The SIP URI of the customer's PBX or trunk, e.g. sip:10.0.0.5:5060. Calls to "
+        "numbers that are not a hot desk go there, and calls from it reach the hot desks. "
+        "Empty: calls between hot desks only.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped whenever a trusted range of the install is added or removed, so every portal
     # process can keep the parsed ranges in memory and still see a change on the next check.
@@ -49,6 +58,10 @@ class Install(models.Model):
             models.CheckConstraint(
                 condition=models.Q(sip_domain=models.functions.Lower("sip_domain")),
                 name="install_domain_lower_case",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pbx_address="") | models.Q(pbx_address__startswith="sip:"),
+                name="install_pbx_address_is_a_sip_uri",
             ),
         ]
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from installs.validators import validate_sip_domain
+from installs.validators import normalise_pbx_address, validate_pbx_address, validate_sip_domain
 
 GOOD_DOMAINS = ["acme.pbx.test", "a.b", "head-office.acme.pbx.test", "x1.pbx.test"]
 
@@ -42,4 +42,56 @@ def test_malformed_domain_is_refused(domain):
 def test_domain_not_in_canonical_form_is_refused(domain):
     with pytest.raises(ValidationError) as caught:
         validate_sip_domain(domain)
+    assert caught.value.code == "not_canonical"
+
+
+# --- The PBX address -----------------------------------------------------------------------------
+
+GOOD_PBX_ADDRESSES = [
+    ("sip:10.0.0.5", "sip:10.0.0.5"),
+    ("sip:10.0.0.5:5060", "sip:10.0.0.5:5060"),
+    ("sip:pbx.acme.example", "sip:pbx.acme.example"),
+    ("sip:pbx:5080;transport=tcp", "sip:pbx:5080;transport=tcp"),
+    ("SIP:PBX.Acme.Example;TRANSPORT=TLS", "sip:pbx.acme.example;transport=tls"),
+    ("sip:[2001:DB8::5]:5061;transport=tls", "sip:[2001:db8::5]:5061;transport=tls"),
+    ("  sip:10.0.0.5:05060 ", "sip:10.0.0.5:5060"),
+    ("", ""),
+]
+BAD_PBX_ADDRESSES = [
+    pytest.param("10.0.0.5", id="no-scheme"),
+    pytest.param("sips:10.0.0.5", id="sips"),
+    pytest.param("tel:+442071234567", id="tel"),
+    pytest.param("sip:", id="no-host"),
+    pytest.param("sip:100@10.0.0.5", id="user-part"),
+    pytest.param("sip:10.0.0.5:0", id="port-0"),
+    pytest.param("sip:10.0.0.5:70000", id="port-too-big"),
+    pytest.param("sip:10.0.0.5:", id="empty-port"),
+    pytest.param("sip:10.0.0.5;transport=sctp", id="unknown-transport"),
+    pytest.param("sip:10.0.0.5;lr", id="other-parameter"),
+    pytest.param("sip:10.0.0.5?X=1", id="header"),
+    pytest.param("sip:2001:db8::5", id="ipv6-without-brackets"),
+    pytest.param("sip:[2001:db8::zz]", id="bad-ipv6"),
+    pytest.param("sip:[10.0.0.5]", id="ipv4-in-brackets"),
+    pytest.param("sip:pbx_acme.example", id="underscore-host"),
+    pytest.param("sip:-pbx.example", id="hyphen-first"),
+    pytest.param("sip:pbx .example", id="space"),
+    pytest.param("sip:pbx\n.example", id="newline-inside"),
+]
+
+
+@pytest.mark.parametrize(("given", "stored"), GOOD_PBX_ADDRESSES)
+def test_a_pbx_address_is_written_in_one_form(given, stored):
+    assert normalise_pbx_address(given) == stored
+    validate_pbx_address(stored)
+
+
+@pytest.mark.parametrize("address", BAD_PBX_ADDRESSES)
+def test_a_malformed_pbx_address_is_refused(address):
+    with pytest.raises(ValidationError):
+        normalise_pbx_address(address)
+
+
+def test_only_the_one_form_is_valid_in_the_model():
+    with pytest.raises(ValidationError) as caught:
+        validate_pbx_address("SIP:10.0.0.5")
     assert caught.value.code == "not_canonical"

@@ -84,6 +84,42 @@ def test_expiry_outside_60_to_3600_is_refused_beside_the_field(
     assert install.registration_expiry == 500
 
 
+def test_the_pbx_address_is_saved_in_one_form_and_audited(portal_client, install):
+    response = portal_client.post(
+        settings_url(install),
+        {
+            "name": install.name,
+            "registration_expiry": "500",
+            "pbx_address": "SIP:PBX.Acme.Example:5060;transport=TCP",
+        },
+    )
+
+    assert response.status_code == 302
+    install.refresh_from_db()
+    assert install.pbx_address == "sip:pbx.acme.example:5060;transport=tcp"
+    assert AuditEvent.objects.get().changes == {
+        "pbx_address": ["", "sip:pbx.acme.example:5060;transport=tcp"]
+    }
+    page = portal_client.get(settings_url(install)).content.decode()
+    assert 'value="sip:pbx.acme.example:5060;transport=tcp"' in page
+
+
+@pytest.mark.parametrize("address", ["10.0.0.5", "sip:100@10.0.0.5", "sip:10.0.0.5:70000"])
+def test_a_bad_pbx_address_is_refused_beside_the_field(
+    portal_client, install, field_error, address
+):
+    response = portal_client.post(
+        settings_url(install),
+        {"name": "Renamed", "registration_expiry": "500", "pbx_address": address},
+    )
+
+    assert response.status_code == 200
+    assert field_error(response, "pbx_address")
+    install.refresh_from_db()
+    assert (install.name, install.pbx_address) == ("Head Office", "")
+    assert not AuditEvent.objects.exists()
+
+
 def test_domain_cannot_be_changed_from_the_portal(portal_client, install):
     response = portal_client.post(
         settings_url(install),
