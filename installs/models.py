@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -68,7 +70,7 @@ class Install(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.sip_domain})"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.sip_domain = self.sip_domain.strip().lower()
         super().save(*args, **kwargs)
 

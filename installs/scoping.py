@@ -9,9 +9,10 @@ from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
+from django.views.generic.base import ContextMixin
 
 from .models import Install
 
@@ -23,14 +24,14 @@ def installs_for(user) -> QuerySet[Install]:
     return Install.objects.filter(account__memberships__user=user).select_related("account")
 
 
-class InstallScopedMixin(LoginRequiredMixin):
+class InstallScopedMixin(LoginRequiredMixin, ContextMixin):
     """Resolve `install_pk` from the URL within the logged-in administrator's accounts."""
 
     install_url_kwarg = "install_pk"
     request: HttpRequest  # set by View.setup()
     kwargs: dict[str, Any]
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # Resolve the install before the method check, so another account's install is a 404
         # whatever the method (a 405 first would answer before the scope was ever applied).
         if request.user.is_authenticated:
@@ -43,6 +44,6 @@ class InstallScopedMixin(LoginRequiredMixin):
             installs_for(self.request.user), pk=self.kwargs[self.install_url_kwarg]
         )
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         kwargs.setdefault("install", self.install)
         return super().get_context_data(**kwargs)

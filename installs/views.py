@@ -1,6 +1,11 @@
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import transaction
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.generic import ListView, UpdateView
 
@@ -8,6 +13,7 @@ from audit.models import Action, AuditEvent
 from audit.trail import Actor, diff, record
 
 from .forms import InstallSettingsForm
+from .models import Install
 from .scoping import InstallScopedMixin, installs_for
 
 
@@ -17,7 +23,7 @@ class InstallListView(LoginRequiredMixin, ListView):
     template_name = "installs/install_list.html"
     context_object_name = "installs"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Install]:
         return installs_for(self.request.user).order_by("account__name", "name")
 
 
@@ -25,14 +31,14 @@ class InstallSettingsView(InstallScopedMixin, UpdateView):
     form_class = InstallSettingsForm
     template_name = "installs/install_settings.html"
 
-    def get_object(self, queryset=None):
+    def get_object(self, queryset: QuerySet[Install] | None = None) -> Install:
         self.before = {f: getattr(self.install, f) for f in InstallSettingsForm.Meta.fields}
         return self.install
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(tab="settings", **kwargs)
 
-    def form_valid(self, form):
+    def form_valid(self, form: ModelForm) -> HttpResponse:
         with transaction.atomic():
             install = form.save()
             after = {f: getattr(install, f) for f in InstallSettingsForm.Meta.fields}
@@ -53,8 +59,8 @@ class AuditLogView(InstallScopedMixin, ListView):
     context_object_name = "events"
     paginate_by = 50
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[AuditEvent]:
         return AuditEvent.objects.filter(install=self.install)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(tab="audit", **kwargs)

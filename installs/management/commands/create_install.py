@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from accounts.models import Account
@@ -12,7 +14,7 @@ from installs.models import DEFAULT_EXPIRY_SECONDS, Install
 class Command(BaseCommand):
     help = "Create a Phone System Install (and its account, if new)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--account", required=True, help="Customer account name")
         parser.add_argument("--name", required=True, help="Install name, e.g. Head Office")
         parser.add_argument("--domain", required=True, help="SIP domain (digest realm)")
@@ -23,7 +25,9 @@ class Command(BaseCommand):
             help="Registration expiry, seconds",
         )
 
-    def handle(self, *args, account, name, domain, expiry, **options):
+    def handle(
+        self, *args: Any, account: str, name: str, domain: str, expiry: int, **options: Any
+    ) -> None:
         install = Install(
             name=name.strip(), sip_domain=domain.strip().lower(), registration_expiry=expiry
         )
