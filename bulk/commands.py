@@ -1,8 +1,9 @@
 """The bulk commands' shared body: `export_*` writes a CSV, `import_*` dry-runs or applies one."""
 
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.trail import Actor
 from installs.models import Install
@@ -20,11 +21,11 @@ def _install(domain: str) -> Install:
 class ExportCommand(BaseCommand):
     kind: Kind
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--domain", required=True)
         parser.add_argument("file", nargs="?", default="-", help="Where to write (default: stdout)")
 
-    def handle(self, *args, domain, file, **options):
+    def handle(self, *args: Any, domain: str, file: str, **options: Any) -> None:
         install = _install(domain)
         if file == "-":
             count = self.kind.export(install=install, out=self.stdout)
@@ -43,12 +44,12 @@ class ImportCommand(BaseCommand):
     kind: Kind
     stealth_options = ("stdin",)
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--domain", required=True)
         parser.add_argument("file", nargs="?", default="-", help="CSV to read (default: stdin)")
         parser.add_argument("--apply", action="store_true", help="Import (default: dry run)")
 
-    def handle(self, *args, domain, file, apply, **options):
+    def handle(self, *args: Any, domain: str, file: str, apply: bool, **options: Any) -> None:
         install = _install(domain)
         data = self._read(file, options.get("stdin") or sys.stdin)
         plan = run_import(

@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 
 from .csvfiles import MAX_BYTES
 
@@ -10,7 +11,7 @@ class ImportForm(forms.Form):
     file = forms.FileField(label="CSV file", help_text="UTF-8 CSV with a header line.")
     fingerprint = forms.CharField(required=False, widget=forms.HiddenInput, max_length=128)
 
-    def clean_file(self):
+    def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
             raise ValidationError(

@@ -108,7 +108,13 @@ def _plan_row(
     else:
         action = RowAction.UNCHANGED
 
-    def apply(actor: Actor, *, user=form.instance, pin=form.cleaned_data["pin"], before=before):
+    def apply(
+        actor: Actor,
+        *,
+        user: PbxUser = form.instance,
+        pin: str = form.cleaned_data["pin"],
+        before: dict = before,
+    ) -> None:
         services.save_user(user=user, pin=pin or None, actor=actor, before=before or None)
 
     return RowPlan(

@@ -11,7 +11,7 @@ server only for the length of a request, never in a session, a log or a page.
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import cached_property
@@ -44,12 +44,12 @@ def _sections(forms: dict) -> list[tuple[Kind, ImportForm]]:
 class BulkIndexView(InstallScopedMixin, TemplateView):
     template_name = "bulk/index.html"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(tab="bulk", sections=_sections({}), **kwargs)
 
 
 class ExportView(InstallScopedMixin, KindMixin, View):
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="{self.kind.filename(self.install)}"'
@@ -62,16 +62,16 @@ class ImportView(InstallScopedMixin, KindMixin, FormView):
     form_class = ImportForm
     template_name = "bulk/import_preview.html"
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseRedirect:
         _ = self.kind  # an unknown kind is a 404 whatever the method
         return redirect("bulk:index", install_pk=self.install.pk)
 
-    def form_invalid(self, form):
+    def form_invalid(self, form: ImportForm) -> HttpResponse:
         context = {"install": self.install, "tab": "bulk"}
         context["sections"] = _sections({self.kind.name: form})
         return self.response_class(self.request, "bulk/index.html", context, status=400)
 
-    def form_valid(self, form):
+    def form_valid(self, form: ImportForm) -> HttpResponse:
         data = form.cleaned_data["file"].read()
         expected = form.cleaned_data["fingerprint"]
         wants_apply = "apply" in self.request.POST and bool(expected)

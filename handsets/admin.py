@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import Handset, ProvisioningFetch
 
@@ -22,8 +23,10 @@ class ProvisioningFetchAdmin(admin.ModelAdmin):
     list_display = ["fetched_at", "install", "filename", "source_ip", "handset"]
     list_filter = ["filename"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(
+        self, request: HttpRequest, obj: ProvisioningFetch | None = None
+    ) -> bool:
         return False

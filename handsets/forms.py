@@ -1,5 +1,9 @@
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
+
+from installs.models import Install
 
 from . import yealink
 from .models import Handset, ProvisioningProfile
@@ -32,8 +36,9 @@ class KeySettingsForm(forms.Form):
         help_text="Shown beside the key.",
     )
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
         line_key, family = cleaned.get("line_key"), cleaned.get("handset_family")
         if line_key and family and line_key > (last := yealink.line_key_limit(family)):
             self.add_error(
@@ -66,7 +71,7 @@ class HandsetForm(forms.Form):
     desk = forms.CharField(label="Desk or location", max_length=120)
     model = forms.CharField(max_length=40, required=False, help_text="Such as SIP-T46S.")
 
-    def __init__(self, *args, install, **kwargs):
+    def __init__(self, *args: Any, install: Install, **kwargs: Any) -> None:
         self.install = install
         super().__init__(*args, **kwargs)
 

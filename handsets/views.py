@@ -1,7 +1,16 @@
 import logging
+from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.db.models import QuerySet
+from django.forms import Form
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
@@ -27,10 +36,10 @@ class HandsetSetupView(InstallScopedMixin, FormView):
     form_class = KeySettingsForm
     template_name = "handsets/setup.html"
 
-    def get_initial(self):
+    def get_initial(self) -> dict[str, Any]:
         return KeySettingsForm.initial_for(services.unsaved_profile(self.install))
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         profile = services.unsaved_profile(self.install)
         return super().get_context_data(
             tab="handsets",
@@ -42,7 +51,7 @@ class HandsetSetupView(InstallScopedMixin, FormView):
             **kwargs,
         )
 
-    def form_valid(self, form):
+    def form_valid(self, form: KeySettingsForm) -> HttpResponseRedirect:
         services.save_key_settings(
             install=self.install,
             line_key=form.cleaned_data["line_key"],
@@ -60,7 +69,7 @@ class HandsetSetupView(InstallScopedMixin, FormView):
 class DownloadConfigView(InstallScopedMixin, View):
     """The same lines as a `.cfg` file, named as a Yealink phone would ask for it."""
 
-    def get(self, request, *args, **kwargs):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         text = services.unsaved_profile(self.install).render()
         response = HttpResponse(text, content_type=CFG_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{yealink.COMMON_FILENAME}"'
@@ -73,10 +82,10 @@ class ProvisioningView(InstallScopedMixin, FormView):
     form_class = HandsetForm
     template_name = "handsets/provisioning.html"
 
-    def get_form_kwargs(self):
+    def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "install": self.install}
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         profile = services.profile_for(self.install)
         base_path = reverse(
             "provisioning:directory", kwargs={"install_pk": self.install.pk, "token": profile.token}
@@ -94,13 +103,13 @@ class ProvisioningView(InstallScopedMixin, FormView):
             **kwargs,
         )
 
-    def render_to_response(self, context, **response_kwargs):
+    def render_to_response(self, context: dict[str, Any], **response_kwargs: Any) -> HttpResponse:
         response = super().render_to_response(context, **response_kwargs)
         # The page carries the provisioning token: keep it out of shared caches and history.
         response["Cache-Control"] = "no-store"
         return response
 
-    def form_valid(self, form):
+    def form_valid(self, form: HandsetForm) -> HttpResponseRedirect:
         handset = services.register_handset(
             install=self.install,
             mac=form.cleaned_data["mac"],
@@ -117,10 +126,10 @@ class RotateTokenView(InstallScopedMixin, TemplateView):
 
     template_name = "handsets/rotate_confirm.html"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(tab="handsets", section="provisioning", **kwargs)
 
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseRedirect:
         services.rotate_token(install=self.install, actor=Actor.for_user(request.user))
         messages.success(
             request,
@@ -134,13 +143,13 @@ class HandsetDeleteView(InstallScopedMixin, DeleteView):
     template_name = "handsets/handset_confirm_delete.html"
     context_object_name = "handset"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Handset]:
         return Handset.objects.filter(install=self.install)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(tab="handsets", section="provisioning", **kwargs)
 
-    def form_valid(self, form):
+    def form_valid(self, form: Form) -> HttpResponseRedirect:
         services.remove_handset(handset=self.object, actor=Actor.for_user(self.request.user))
         messages.success(self.request, f"Removed {self.object}.")
         return redirect("handsets:provisioning", install_pk=self.install.pk)
@@ -155,7 +164,7 @@ class ProvisioningFileView(View):
 
     http_method_names = ["get", "head"]
 
-    def get(self, request, install_pk: int, token: str, filename: str):
+    def get(self, request: HttpRequest, install_pk: int, token: str, filename: str) -> HttpResponse:
         profile = provisioning.find_profile(install_pk=install_pk, token=token)
         if profile is None:
             raise Http404("No such provisioning file.")

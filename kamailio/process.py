@@ -24,6 +24,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from types import FrameType
 
 from .edge_config import (
     INSTALL_HINT,
@@ -165,7 +166,7 @@ def run_foreground(config: EdgeConfig) -> int:
     """Run Kamailio until SIGINT/SIGTERM (returns 0) or until it exits (returns its status)."""
     stopping = threading.Event()
 
-    def request_stop(signum, frame):
+    def request_stop(signum: int, frame: FrameType | None) -> None:
         logger.info("%s received: stopping kamailio", signal.Signals(signum).name)
         stopping.set()
 

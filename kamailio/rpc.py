@@ -73,7 +73,7 @@ def call(
     params: list | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     authorization: str = "",
-):
+) -> Any:
     """Call one RPC method and return its `result`; raises `EdgeUnreachable` on any failure.
 
     The shipped cfg serves only ul.dump and ul.rm, in exactly the form written here (key

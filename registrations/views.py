@@ -1,5 +1,9 @@
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -24,7 +28,7 @@ class RegistrationLogView(InstallScopedMixin, ListView):
     context_object_name = "entries"
     paginate_by = 50
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[RegistrationLogEntry]:
         entries = RegistrationLogEntry.objects.filter(install=self.install)
         self.filters = LogFilterForm(self.request.GET or None)
         if self.filters.is_valid():
@@ -37,7 +41,7 @@ class RegistrationLogView(InstallScopedMixin, ListView):
                 entries = entries.filter(reason=wanted["reason"])
         return entries
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(filters=self.filters, tab="reglog", **kwargs)
 
 
@@ -45,10 +49,10 @@ class ExplainView(InstallScopedMixin, FormView):
     form_class = ExplainForm
     template_name = "registrations/explain.html"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(tab="explain", **kwargs)
 
-    def form_valid(self, form):
+    def form_valid(self, form: ExplainForm) -> HttpResponse:
         evaluation = evaluate(
             domain=self.install.sip_domain,
             extension=form.cleaned_data["extension"],
@@ -63,7 +67,7 @@ class ExplainView(InstallScopedMixin, FormView):
 
 
 class UnlockView(InstallScopedMixin, View):
-    def post(self, request, install_pk: int, pk: int):
+    def post(self, request: HttpRequest, install_pk: int, pk: int) -> HttpResponseRedirect:
         pbx_user = get_object_or_404(PbxUser.objects.filter(install=self.install), pk=pk)
         lockouts.unlock(pbx_user=pbx_user, actor=Actor.for_user(request.user))
         messages.success(request, f"Unlocked {pbx_user}.")
@@ -77,7 +81,7 @@ class DashboardView(InstallScopedMixin, TemplateView):
     template_name = "registrations/dashboard.html"
     refresh_seconds = 5
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         live = dashboard.live_sessions(install=self.install)
         page = Paginator(dashboard.history(install=self.install), dashboard.HISTORY_PAGE_SIZE)
         page_obj = page.get_page(self.request.GET.get("page"))
@@ -104,7 +108,7 @@ class DashboardLiveView(DashboardView):
 class ForceLogoutView(InstallScopedMixin, View):
     """Log a live session out now (the Log out button of the dashboard)."""
 
-    def post(self, request, install_pk: int, pk: int):
+    def post(self, request: HttpRequest, install_pk: int, pk: int) -> HttpResponseRedirect:
         session = get_object_or_404(
             HotDeskSession.objects.filter(install=self.install).select_related(
                 "install", "pbx_user__install"

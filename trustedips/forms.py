@@ -1,8 +1,12 @@
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 
+from installs.models import Install
+
 from .models import TrustedRange
-from .validators import parse_network
+from .validators import Network, parse_network
 
 
 class TrustedRangeForm(forms.Form):
@@ -20,11 +24,11 @@ class TrustedRangeForm(forms.Form):
         max_length=200, help_text="Where this range is, e.g. London office."
     )
 
-    def __init__(self, *args, install, **kwargs):
+    def __init__(self, *args: Any, install: Install, **kwargs: Any) -> None:
         self.install = install
         super().__init__(*args, **kwargs)
 
-    def clean_network(self):
+    def clean_network(self) -> Network:
         network = parse_network(self.cleaned_data["network"])
         if TrustedRange.objects.filter(
             install=self.install, network=network.with_prefixlen
@@ -36,7 +40,7 @@ class TrustedRangeForm(forms.Form):
             )
         return network
 
-    def clean_description(self):
+    def clean_description(self) -> str:
         description = self.cleaned_data["description"].strip()
         if not description:
             raise ValidationError("Say where this range is.", code="required")

@@ -1,4 +1,9 @@
+from typing import Any
+
 from django.contrib import messages
+from django.db.models import QuerySet
+from django.forms import Form
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.views.generic import DeleteView
 from django.views.generic.edit import FormView
@@ -17,14 +22,14 @@ class TrustedRangeListView(InstallScopedMixin, FormView):
     form_class = TrustedRangeForm
     template_name = "trustedips/trustedrange_list.html"
 
-    def get_form_kwargs(self):
+    def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "install": self.install}
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ranges = TrustedRange.objects.filter(install=self.install).select_related("added_by")
         return super().get_context_data(ranges=ranges, tab="trusted_ips", **kwargs)
 
-    def form_valid(self, form):
+    def form_valid(self, form: TrustedRangeForm) -> HttpResponseRedirect:
         network = form.cleaned_data["network"]
         covering = services.covering_range(install=self.install, network=network)
         trusted = services.add_range(
@@ -47,13 +52,13 @@ class TrustedRangeDeleteView(InstallScopedMixin, DeleteView):
     template_name = "trustedips/trustedrange_confirm_delete.html"
     context_object_name = "trusted_range"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[TrustedRange]:
         return TrustedRange.objects.filter(install=self.install)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(tab="trusted_ips", **kwargs)
 
-    def form_valid(self, form):
+    def form_valid(self, form: Form) -> HttpResponseRedirect:
         services.remove_range(trusted=self.object, actor=Actor.for_user(self.request.user))
         messages.success(self.request, f"Removed {self.object.network}.")
         return redirect("trustedips:list", install_pk=self.install.pk)

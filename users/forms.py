@@ -1,5 +1,9 @@
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
+
+from installs.models import Install
 
 from .models import PbxUser
 from .validators import validate_pin
@@ -32,7 +36,7 @@ class PbxUserForm(forms.ModelForm):
             "hot_desk_access": "Allow this user to log in on shared handsets.",
         }
 
-    def __init__(self, *args, install, **kwargs):
+    def __init__(self, *args: Any, install: Install, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.install = install
         if self.instance.pk:
@@ -59,8 +63,9 @@ class PbxUserForm(forms.ModelForm):
             validate_pin(pin, extension=extension)
         return pin
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean() returns cleaned_data
         missing_pin = not (
             cleaned.get("pin") or self.instance.has_pin or self.data.get("generate_pin")
         )

@@ -59,8 +59,9 @@ class PbxUser(models.Model):
         return bool(self.pin_ha1)
 
     @property
-    def lock_state(self):
+    def lock_state(self) -> models.Model | None:
         """The user's active wrong-PIN lock, or None."""
+        # A registrations.Lockout: typed as a Model, since users/ may not import registrations/.
         try:
             lockout = self.lockout
         except ObjectDoesNotExist:

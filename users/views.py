@@ -1,5 +1,9 @@
+from typing import Any
+
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.forms import Form, ModelForm
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
@@ -16,7 +20,7 @@ from .pins import generate_pin
 class InstallUserMixin(InstallScopedMixin):
     """PBX users of the install named in the URL, and nothing else."""
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[PbxUser]:
         return PbxUser.objects.filter(install=self.install).select_related("install", "lockout")
 
 
@@ -25,14 +29,14 @@ class UserListView(InstallUserMixin, ListView):
     paginate_by = 50
     tab = "users"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[PbxUser]:
         queryset = super().get_queryset()
         self.search = UserSearchForm(self.request.GET or None)
         if self.search.is_valid() and (q := self.search.cleaned_data["q"].strip()):
             queryset = queryset.filter(Q(extension__startswith=q) | Q(name__icontains=q))
         return queryset.order_by("extension")
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(search=self.search, tab=self.tab, **kwargs)
 
 
@@ -44,13 +48,14 @@ class UserFormMixin(InstallUserMixin):
     def get_form_class(self) -> type[PbxUserForm]:
         return PbxUserForm
 
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "install": self.install}
+    def get_form_kwargs(self) -> dict[str, Any]:
+        # A mixin: ModelFormMixin, which has get_form_kwargs(), follows it in the views' MRO.
+        return {**super().get_form_kwargs(), "install": self.install}  # type: ignore[misc]
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(tab=self.tab, **kwargs)
 
-    def form_valid(self, form):
+    def form_valid(self, form: "ModelForm[PbxUser]") -> HttpResponse:
         user = form.instance
         generated = (
             generate_pin(extension=user.extension)
@@ -82,7 +87,7 @@ class UserCreateView(UserFormMixin, CreateView):
 
 
 class UserUpdateView(UserFormMixin, UpdateView):
-    def get_object(self, queryset=None):
+    def get_object(self, queryset: QuerySet[PbxUser] | None = None) -> PbxUser:
         user = super().get_object(queryset)
         # Taken before the form writes the submitted values onto the instance.
         self.before = services.snapshot(user)
@@ -93,10 +98,10 @@ class UserDeleteView(InstallUserMixin, DeleteView):
     template_name = "users/pbxuser_confirm_delete.html"
     context_object_name = "pbx_user"
 
-    def form_valid(self, form):
+    def form_valid(self, form: Form) -> HttpResponseRedirect:
         services.delete_user(user=self.object, actor=Actor.for_user(self.request.user))
         messages.success(self.request, f"Removed user {self.object}.")
         return redirect("users:list", install_pk=self.install.pk)
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(tab="users", **kwargs)

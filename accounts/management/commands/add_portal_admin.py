@@ -1,7 +1,9 @@
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import Account, Membership
@@ -11,7 +13,7 @@ from common.commands import fail_with, read_secret_from_stdin
 class Command(BaseCommand):
     help = "Create a portal administrator for an account (or add an existing login to it)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--account", required=True)
         parser.add_argument("--username", required=True)
         parser.add_argument(
@@ -21,7 +23,7 @@ class Command(BaseCommand):
             help="Read the password from standard input",
         )
 
-    def handle(self, *args, account, username, **options):
+    def handle(self, *args: Any, account: str, username: str, **options: Any) -> None:
         found = Account.objects.filter(name__iexact=account.strip()).first()
         if found is None:
             raise CommandError(f"No account named {account}.")

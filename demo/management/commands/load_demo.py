@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -27,7 +29,7 @@ DEMO_RANGES = [
 class Command(BaseCommand):
     help = "Load demo data: Acme Ltd, its Head Office install, users, trusted ranges and a login."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         actor = Actor.for_command("load_demo")
         password = get_random_string(16)
         pins = {}

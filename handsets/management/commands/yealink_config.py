@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from handsets import services, yealink
 from installs.models import Install
@@ -7,12 +9,14 @@ from installs.models import Install
 class Command(BaseCommand):
     help = "Print the Yealink hot-desking configuration of an install, as the portal shows it."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--domain", required=True)
         parser.add_argument("--line-key", type=int, help="Default: the install's saved position")
         parser.add_argument("--label", help="Default: the install's saved label")
 
-    def handle(self, *args, domain, line_key, label, **options):
+    def handle(
+        self, *args: Any, domain: str, line_key: int | None, label: str | None, **options: Any
+    ) -> None:
         install = Install.objects.filter(sip_domain=domain.strip().lower()).first()
         if install is None:
             raise CommandError(f"No install has the SIP domain {domain}.")

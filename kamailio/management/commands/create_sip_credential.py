@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from common.commands import fail_with
 from kamailio.credentials import hash_secret, new_secret, rpc_authorization_sha256
@@ -10,7 +12,7 @@ from trustedips.validators import parse_network
 class Command(BaseCommand):
     help = "Create the API credential of one SIP edge node; prints the secret once."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True, help="Node name, e.g. edge-1")
         parser.add_argument(
             "--allow-from",
@@ -27,7 +29,9 @@ class Command(BaseCommand):
             "out; also prints the digest its hotdesk-local.cfg needs",
         )
 
-    def handle(self, *args, name, allow_from, rpc_url, **options):
+    def handle(
+        self, *args: Any, name: str, allow_from: list[str], rpc_url: str, **options: Any
+    ) -> None:
         if SipCredential.objects.filter(name=name).exists():
             raise CommandError(f"A SIP edge credential named {name} exists already.")
         try:

@@ -1,8 +1,9 @@
 import contextlib
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kamailio import edge_config, process
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
         "--listen, asking the portal at --portal-url; stops it on Ctrl-C or SIGTERM."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--listen", required=True, help="SIP address, e.g. 127.0.0.1:5070")
         parser.add_argument("--portal-url", required=True, help="e.g. http://127.0.0.1:8000")
         parser.add_argument(
@@ -42,7 +43,15 @@ class Command(BaseCommand):
             "portal-validated binding by itself (0: every REGISTER asks the portal)",
         )
 
-    def handle(self, *args, listen, portal_url, rpc_port, rundir, **options):
+    def handle(
+        self,
+        *args: Any,
+        listen: str,
+        portal_url: str,
+        rpc_port: int | None,
+        rundir: Path | None,
+        **options: Any,
+    ) -> None:
         with contextlib.ExitStack() as cleanup:
             if rundir is None:
                 rundir = Path(

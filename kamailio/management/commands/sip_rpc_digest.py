@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kamailio.credentials import rpc_authorization_sha256
 from kamailio.models import SipCredential
@@ -10,10 +12,10 @@ class Command(BaseCommand):
         "portal's SECRET_KEY changed, or for a credential created without --rpc-url."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True, help="The edge's credential, e.g. edge-1")
 
-    def handle(self, *args, name, **options):
+    def handle(self, *args: Any, name: str, **options: Any) -> None:
         credential = SipCredential.objects.filter(name=name).first()
         if credential is None:
             raise CommandError(f"There is no SIP edge credential named {name}.")

@@ -1,6 +1,7 @@
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from common.commands import read_secret_from_stdin
 from registrations.evaluation import evaluate
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         "1 deny, 2 bad usage. Never counts toward a lockout."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--domain", required=True)
         parser.add_argument("--extension", required=True)
         parser.add_argument("--ip", required=True, help="Source address of the handset")
@@ -23,7 +24,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="Print one JSON object")
 
-    def handle(self, *args, domain, extension, ip, pin_stdin, json: bool, **options):
+    def handle(
+        self,
+        *args: Any,
+        domain: str,
+        extension: str,
+        ip: str,
+        pin_stdin: bool,
+        json: bool,
+        **options: Any,
+    ) -> None:
         try:
             pin = read_secret_from_stdin("PIN") if pin_stdin else None
         except CommandError as error:

@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.trail import Actor
 from common.commands import fail_with
@@ -11,12 +13,12 @@ from trustedips.forms import TrustedRangeForm
 class Command(BaseCommand):
     help = "Add a trusted IP range to an install."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--domain", required=True)
         parser.add_argument("--cidr", required=True)
         parser.add_argument("--description", required=True)
 
-    def handle(self, *args, domain, cidr, description, **options):
+    def handle(self, *args: Any, domain: str, cidr: str, description: str, **options: Any) -> None:
         install = Install.objects.filter(sip_domain=domain.strip().lower()).first()
         if install is None:
             raise CommandError(f"No install has the SIP domain {domain}.")

@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from audit.trail import Actor
@@ -13,7 +15,7 @@ from users.validators import validate_pin
 class Command(BaseCommand):
     help = "Create or update a PBX user; --pin-stdin reads the Hot Desk PIN from standard input."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--domain", required=True)
         parser.add_argument("--extension", required=True)
         parser.add_argument("--name")
@@ -22,7 +24,16 @@ class Command(BaseCommand):
         access.add_argument("--no-hot-desk", dest="hot_desk", action="store_false")
         parser.add_argument("--pin-stdin", action="store_true", help="Read the PIN from stdin")
 
-    def handle(self, *args, domain, extension, name, hot_desk, pin_stdin, **options):
+    def handle(
+        self,
+        *args: Any,
+        domain: str,
+        extension: str,
+        name: str | None,
+        hot_desk: bool | None,
+        pin_stdin: bool,
+        **options: Any,
+    ) -> None:
         install = Install.objects.filter(sip_domain=domain.strip().lower()).first()
         if install is None:
             raise CommandError(f"No install has the SIP domain {domain}.")
