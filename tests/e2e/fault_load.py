@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from .seed import LOAD_EXTENSIONS, PIN, WRONG_PIN, Seat
 from .sip_client import Response, SipClient, new_call_id
@@ -56,7 +57,11 @@ class LoadReport:
 
     def p99(self, kind: str) -> float:
         values = self.response_ms.get(kind) or []
-        return statistics.quantiles(values, n=100)[98] if len(values) > 1 else self.slowest(kind)
+        return (
+            statistics.quantiles(values, n=100, method="inclusive")[98]
+            if len(values) > 1
+            else self.slowest(kind)
+        )
 
 
 class SippLoad:
@@ -234,6 +239,13 @@ class Probes:
 
                 self._note("options", ping, call_id=call_id)
 
+    def _send(
+        self, kind: str, send: Callable[..., Response], seat: Seat, call_id: str, **fields: Any
+    ) -> Response | None:
+        """`send` (a SipClient method) for `seat`'s handset on `call_id`, noted as `kind`."""
+        request = partial(send, user=seat.extension, domain=seat.domain, call_id=call_id, **fields)
+        return self._note(kind, request, call_id=call_id, extension=seat.extension)
+
     def _refreshes(self, interval: float) -> None:
         seat, call_id = self.refresher, new_call_id("refresher")
         cseq, nonce_count = itertools.count(1), itertools.count(2)
@@ -246,37 +258,27 @@ class Probes:
             for _ in self._every(interval):
                 # As a handset does: the cached nonce; when challenged, the digest for the new
                 # one at once (the same Call-ID, the next CSeq).
-                response = self._note(
+                response = self._send(
                     "refresh",
-                    partial(
-                        phone.register,
-                        user=seat.extension,
-                        domain=seat.domain,
-                        pin=PIN,
-                        call_id=call_id,
-                        cseq=next(cseq),
-                        challenge=phone.last_challenge,
-                        nonce_count=next(nonce_count),
-                    ),
-                    call_id=call_id,
-                    extension=seat.extension,
+                    phone.register,
+                    seat,
+                    call_id,
+                    pin=PIN,
+                    cseq=next(cseq),
+                    challenge=phone.last_challenge,
+                    nonce_count=next(nonce_count),
                 )
                 if response is not None and response.status == 401:
                     nonce_count = itertools.count(2)
-                    self._note(
+                    self._send(
                         "refresh",
-                        partial(
-                            phone.register,
-                            user=seat.extension,
-                            domain=seat.domain,
-                            pin=PIN,
-                            call_id=call_id,
-                            cseq=next(cseq),
-                            challenge=phone.last_challenge,
-                            nonce_count=1,
-                        ),
-                        call_id=call_id,
-                        extension=seat.extension,
+                        phone.register,
+                        seat,
+                        call_id,
+                        pin=PIN,
+                        cseq=next(cseq),
+                        challenge=phone.last_challenge,
+                        nonce_count=1,
                     )
 
     def _logins(self, interval: float) -> None:
@@ -284,54 +286,25 @@ class Probes:
         for _ in self._every(interval):
             seat, call_id = next(seats), new_call_id("probelogin")
             with self._client() as phone:
-                response = self._note(
-                    "login",
-                    partial(
-                        phone.login,
-                        user=seat.extension,
-                        domain=seat.domain,
-                        pin=PIN,
-                        call_id=call_id,
-                        cseq=1,
-                    ),
-                    call_id=call_id,
-                    extension=seat.extension,
-                )
+                response = self._send("login", phone.login, seat, call_id, pin=PIN, cseq=1)
                 if response is not None and response.status == 200:
-                    self._note(
+                    self._send(
                         "logout",
-                        partial(
-                            phone.register,
-                            user=seat.extension,
-                            domain=seat.domain,
-                            pin=PIN,
-                            call_id=call_id,
-                            cseq=3,
-                            expires=0,
-                            challenge=phone.last_challenge,
-                            nonce_count=2,
-                        ),
-                        call_id=call_id,
-                        extension=seat.extension,
+                        phone.register,
+                        seat,
+                        call_id,
+                        pin=PIN,
+                        cseq=3,
+                        expires=0,
+                        challenge=phone.last_challenge,
+                        nonce_count=2,
                     )
 
     def _wrong_pins(self, interval: float) -> None:
         for _ in self._every(interval):
             seat, call_id = next(self.victims), new_call_id("wrongpin")
             with self._client() as phone:
-                self._note(
-                    "wrong_pin",
-                    partial(
-                        phone.login,
-                        user=seat.extension,
-                        domain=seat.domain,
-                        pin=WRONG_PIN,
-                        call_id=call_id,
-                        cseq=1,
-                    ),
-                    call_id=call_id,
-                    extension=seat.extension,
-                )
+                self._send("wrong_pin", phone.login, seat, call_id, pin=WRONG_PIN, cseq=1)
 
 
 def options_request(target: tuple[str, int], local_port: int, call_id: str) -> str:
