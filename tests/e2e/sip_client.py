@@ -132,12 +132,18 @@ def _offers_auth(qop: str | None) -> bool:
 
 
 def digest_authorization(
-    *, username: str, pin: str, challenge: dict[str, str], uri: str, nonce_count: int
+    *,
+    username: str,
+    pin: str,
+    challenge: dict[str, str],
+    uri: str,
+    nonce_count: int,
+    method: str = "REGISTER",
 ) -> str:
-    """An Authorization value answering `challenge` for a REGISTER to `uri` (RFC 2617, MD5)."""
+    """An Authorization value answering `challenge` for `method` to `uri` (RFC 2617, MD5)."""
     realm, nonce = challenge.get("realm", ""), challenge.get("nonce", "")
     ha1 = _md5(f"{username}:{realm}:{pin}")
-    ha2 = _md5(f"REGISTER:{uri}")
+    ha2 = _md5(f"{method}:{uri}")
     fields = [f'username="{username}"', f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{uri}"']
     if _offers_auth(challenge.get("qop")):
         nc, cnonce = f"{nonce_count:08x}", secrets.token_hex(8)
@@ -330,6 +336,14 @@ class SipClient:
         """Send anything at all (one datagram over UDP); read the answer with `receive`."""
         self._discard_pending()
         self._send(text.encode() if isinstance(text, str) else text)
+
+    def next_message(self, *, timeout: float) -> str | None:
+        """The next SIP message of any kind (a request to this phone too), or None."""
+        return self._next_message(time.monotonic() + timeout)
+
+    def send_to(self, text: str) -> None:
+        """Send one message as it is, without throwing away what has arrived."""
+        self._send(text.encode())
 
     def receive(self, *, call_id: str | None, timeout: float | None = None) -> Response:
         """The next final response with this Call-ID (None: any), skipping 1xx."""

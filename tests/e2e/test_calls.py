@@ -1,0 +1,127 @@
+"""Calls between hot desks through the shipped edge (issue 12, the part between hot desks).
+
+Handsets are `Desk`s (tests/e2e/sip_calls.py): each logs in with its PIN, then calls or is
+called from the same address. The edge authenticates a call with the HA1 of the operator's
+live binding and only from that binding's address, stamps who calls, and stays on the path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from .records import eventually
+from .seed import ACME, PIN, SEATS, WRONG_PIN
+from .sip_calls import Desk
+
+pytestmark = pytest.mark.sip
+
+
+@contextlib.contextmanager
+def desks(edge, *names: str, source_ip: str = "127.0.0.1"):
+    opened = [
+        Desk(
+            edge=(edge.host, edge.port),
+            extension=SEATS[name].extension,
+            domain=ACME,
+            pin=PIN,
+            source_ip=source_ip,
+        )
+        for name in names
+    ]
+    try:
+        yield opened
+    finally:
+        for desk in opened:
+            desk.close()
+
+
+def rings_and_answers(callee: Desk) -> dict:
+    """The callee's side of a call: ring, answer, then take the caller's ACK and BYE."""
+    invite = callee.wait_for("INVITE")
+    assert invite is not None, "the call never reached the callee"
+    callee.answer(invite, 180, "Ringing", tag="callee")
+    callee.answer(invite, 200, "OK", tag="callee")
+    ack = callee.wait_for("ACK")
+    bye = callee.wait_for("BYE")
+    if bye is not None:
+        callee.answer(bye, 200, "OK")
+    return {"invite": invite, "ack": ack, "bye": bye}
+
+
+def test_an_operator_calls_another_hot_desk_through_the_edge_and_hangs_up(edge):
+    with desks(edge, "call_0", "call_1") as (ann, bob), ThreadPoolExecutor(1) as pool:
+        assert (ann.log_in(), bob.log_in()) == (200, 200)
+        callee = pool.submit(rings_and_answers, bob)
+
+        # The handset claims to be someone else: the edge says who it really is.
+        call, status = ann.invite(
+            bob.extension, extra_headers=("P-Asserted-Identity: <sip:9999@acme.pbx.test>",)
+        )
+        assert status == 200
+        assert ann.hang_up(call) == 200
+        seen = callee.result(timeout=15)
+
+    invite = seen["invite"]
+    assert invite.all("p-asserted-identity") == [f"<sip:{ann.extension}@{ACME}>"]
+    assert invite.header("proxy-authorization") is None, "the caller's digest went on"
+    assert any(edge.target in route for route in invite.all("record-route"))
+    assert seen["ack"] is not None and seen["bye"] is not None, "ACK or BYE missed the callee"
+
+
+def test_a_wrong_pin_on_a_call_is_403_counted_and_stops_calls_until_the_next_login(edge, records):
+    with desks(edge, "call_2", "call_3") as (ann, bob):
+        assert (ann.log_in(), bob.log_in()) == (200, 200)
+
+        _, status = ann.invite(bob.extension, pin=WRONG_PIN)
+
+        assert status == 403
+        failures = eventually(
+            lambda: records.failures(ann.extension, ACME), until=lambda count: count == 1
+        )
+        assert failures == 1
+        # The HA1 is gone from the edge: even the right PIN needs a login first.
+        _, again = ann.invite(bob.extension)
+        assert again == 403
+
+
+def test_the_right_pin_from_another_address_is_403(edge):
+    with (
+        desks(edge, "call_4", "call_5") as (ann, bob),
+        desks(edge, "call_4", source_ip="127.0.0.2") as (impostor,),
+    ):
+        assert (ann.log_in(), bob.log_in()) == (200, 200)
+
+        _, status = impostor.invite(bob.extension)
+
+    assert status == 403
+
+
+def test_after_logging_out_an_operator_makes_no_call(edge):
+    with desks(edge, "call_6", "call_7") as (ann, bob):
+        assert (ann.log_in(), bob.log_in()) == (200, 200)
+        assert ann.log_out() == 200
+
+        _, status = ann.invite(bob.extension)
+
+    assert status == 403
+
+
+def test_an_extension_nobody_is_hot_desked_on_is_not_found(edge):
+    with desks(edge, "call_8") as (ann,):
+        assert ann.log_in() == 200
+
+        _, status = ann.invite(SEATS["call_9"].extension)
+
+    assert status == 404
+
+
+def test_a_call_without_a_login_is_refused_before_any_challenge(edge):
+    with desks(edge, "call_10", "call_11") as (ann, bob):
+        assert bob.log_in() == 200
+
+        _, status = ann.invite(bob.extension)
+
+    assert status == 403
