@@ -265,6 +265,12 @@ def short_cache_edge(e2e_database, e2e_workdir, portal):
 def start_runsip(env: dict, workdir: Path, *, port: int, portal_url: str, extra=()):
     """`manage.py runsip` on 127.0.0.1:`port` asking `portal_url`: yields the `Edge` once it
     answers OPTIONS, and stops it (with any Kamailio it left behind) afterwards."""
+    if sip_options_ok("127.0.0.1", port, timeout=0.3):
+        # Or this run would take another run's Kamailio (and its database) for its own.
+        pytest.fail(
+            f"127.0.0.1:{port} already answers SIP: move this run's ports with "
+            "HOTDESK_E2E_SIP_PORTS"
+        )
     rundir = workdir / f"edge-{port}"
     log_path = workdir / f"edge-{port}.log"
     with log_path.open("ab") as log:

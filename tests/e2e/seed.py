@@ -77,7 +77,7 @@ SEATS = {
     "edge_restart": Seat("2214"),
     "twin_acme": Seat("3001", domain=ACME),
     "twin_other": Seat("3001", domain=OTHER, pin=OTHER_PIN),
-    **{f"call_{n}": Seat(f"{2300 + n}") for n in range(12)},
+    **{f"call_{n}": Seat(f"{2300 + n}") for n in range(14)},
     **{
         f"load_{n:02d}": Seat(extension, domain=FAULTS)
         for n, extension in enumerate(LOAD_EXTENSIONS)

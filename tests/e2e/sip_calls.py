@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from .sip_client import (
+    Response,
     SipClient,
     digest_authorization,
     new_branch,
@@ -68,6 +69,7 @@ class Call:
     remote_target: str = ""  # the callee's Contact
     invite_branch: str = ""
     invite_headers: str = ""
+    final: Response | None = None  # the INVITE's final answer, once read
 
 
 class Desk:
@@ -128,7 +130,19 @@ class Desk:
         from_user: str | None = None,
         extra_headers: tuple[str, ...] = (),
     ) -> tuple[Call, int]:
-        """INVITE `to` (a bare extension), answering a 407 once; (call, final status)."""
+        """INVITE `to` (a bare extension) and wait for the outcome; (call, final status)."""
+        call = self.dial(to, pin=pin, from_user=from_user, extra_headers=extra_headers)
+        return call, self.outcome(call)
+
+    def dial(
+        self,
+        to: str,
+        *,
+        pin: str | None = None,
+        from_user: str | None = None,
+        extra_headers: tuple[str, ...] = (),
+    ) -> Call:
+        """Send the INVITE, answering the edge's 407 at once; `outcome` waits for the rest."""
         call = Call(
             call_id=new_call_id(f"call{self.extension}"),
             local_tag=secrets.token_hex(4),
@@ -139,32 +153,52 @@ class Desk:
             f"To: <{call.remote_uri}>\r\n" + "".join(line + "\r\n" for line in extra_headers)
         )
         call.invite_headers = headers
-        first = self._send_invite(call, headers)
-        if first is not None and first.status == 407:
-            self.ack_failure(call, first)
-            challenge = parse_challenge(first.header("proxy-authenticate") or "")
-            digest = digest_authorization(
-                username=from_user or self.extension,
-                pin=pin or self.pin,
-                challenge=challenge,
-                uri=call.remote_uri,
-                nonce_count=1,
-                method="INVITE",
-            )
-            call.cseq += 1
-            first = self._send_invite(call, headers + f"Proxy-Authorization: {digest}\r\n")
-        if first is None:
-            return call, 0
-        if 200 <= first.status < 300:
-            call.remote_tag = _tag(first.header("to") or "")
-            call.route = list(reversed(_record_route(first.raw)))
-            call.remote_target = _uri(first.header("contact") or "")
-            self._send_in_call(call, "ACK", cseq=call.cseq)
-        elif first.status >= 300:
-            self.ack_failure(call, first)
-        return call, first.status
+        self._send_invite(call, headers)
+        # The edge challenges or refuses at once; only the challenge is answered here.
+        first = self._final(call, "INVITE", timeout=6)
+        if first is None or first.status != 407:
+            call.final = first
+            return call
+        self.ack_failure(call, first)
+        digest = digest_authorization(
+            username=from_user or self.extension,
+            pin=pin or self.pin,
+            challenge=parse_challenge(first.header("proxy-authenticate") or ""),
+            uri=call.remote_uri,
+            nonce_count=1,
+            method="INVITE",
+        )
+        call.cseq += 1
+        self._send_invite(call, headers + f"Proxy-Authorization: {digest}\r\n")
+        return call
 
-    def _send_invite(self, call: Call, headers: str):
+    def outcome(self, call: Call, *, timeout: float = 6) -> int:
+        """The INVITE's final status (0: none came), acknowledged as RFC 3261 says."""
+        final = call.final or self._final(call, "INVITE", timeout=timeout)
+        if final is None:
+            return 0
+        if 200 <= final.status < 300:
+            call.remote_tag = _tag(final.header("to") or "")
+            call.route = list(reversed(_record_route(final.raw)))
+            call.remote_target = _uri(final.header("contact") or "")
+            self._send_in_call(call, "ACK", cseq=call.cseq)
+        else:
+            self.ack_failure(call, final)
+        return final.status
+
+    def cancel(self, call: Call) -> int:
+        """CANCEL the ringing INVITE (its branch and CSeq number); the CANCEL's own status."""
+        self.phone.send_to(
+            f"CANCEL {call.remote_uri} SIP/2.0\r\n"
+            f"{self.via(call.invite_branch)}\r\n"
+            "Max-Forwards: 70\r\n"
+            f"{call.invite_headers}Call-ID: {call.call_id}\r\nCSeq: {call.cseq} CANCEL\r\n"
+            "Content-Length: 0\r\n\r\n"
+        )
+        answer = self._final(call, "CANCEL", timeout=6)
+        return answer.status if answer else 0
+
+    def _send_invite(self, call: Call, headers: str) -> None:
         call.invite_branch = new_branch()
         self.phone.send_raw(
             f"INVITE {call.remote_uri} SIP/2.0\r\n"
@@ -173,19 +207,23 @@ class Desk:
             f"{headers}Call-ID: {call.call_id}\r\nCSeq: {call.cseq} INVITE\r\n"
             f"Contact: {self.contact}\r\nContent-Length: 0\r\n\r\n"
         )
-        deadline = time.monotonic() + 6
+
+    def _final(self, call: Call, method: str, *, timeout: float) -> Response | None:
+        """The next final response to `method` of `call`, skipping everything else."""
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             raw = self.phone.next_message(timeout=deadline - time.monotonic())
             response = parse_response(raw) if raw else None
             if (
                 response is not None
                 and response.header("call-id") == call.call_id
+                and (response.header("cseq") or "").endswith(f" {method}")
                 and response.status >= 200
             ):
                 return response
         return None
 
-    def ack_failure(self, call: Call, response) -> None:
+    def ack_failure(self, call: Call, response: Response) -> None:
         """ACK a non-2xx final answer to the INVITE: same branch, hop by hop (RFC 3261 17.1.1.3)."""
         self.phone.send_to(
             f"ACK {call.remote_uri} SIP/2.0\r\n"

@@ -125,3 +125,20 @@ def test_a_call_without_a_login_is_refused_before_any_challenge(edge):
         _, status = ann.invite(bob.extension)
 
     assert status == 403
+
+
+def test_a_caller_cancels_before_the_answer_and_the_callee_stops_ringing(edge):
+    with desks(edge, "call_12", "call_13") as (ann, bob):
+        assert (ann.log_in(), bob.log_in()) == (200, 200)
+        call = ann.dial(bob.extension)
+        invite = bob.wait_for("INVITE")
+        assert invite is not None
+        bob.answer(invite, 180, "Ringing", tag="bob")
+
+        assert ann.cancel(call) == 200
+        cancel = bob.wait_for("CANCEL")
+        assert cancel is not None, "the CANCEL never reached the callee"
+        bob.answer(cancel, 200, "OK")
+        bob.answer(invite, 487, "Request Terminated", tag="bob")
+
+        assert ann.outcome(call) == 487
