@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -19,7 +19,7 @@ from common.django_internals import in_transaction, skip_health_check
 from common.outages import OutageLog
 from kamailio.credentials import authenticate
 
-from . import recording
+from . import pbx, recording
 from .api_forms import (
     BadParams,
     form_params,
@@ -189,3 +189,10 @@ class EventBatchView(EdgeAPIView):
                 "rejected": batch.rejected,
             }
         )
+
+
+class PbxTableView(EdgeAPIView):
+    """GET pbx: every install's PBX, one `domain|sip URI|IP,IP` line each (registrations.pbx)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse(pbx.pbx_table(), content_type="text/plain; charset=utf-8")

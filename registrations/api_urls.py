@@ -11,4 +11,5 @@ urlpatterns = [
     path("register/check", api.CheckView.as_view(), name="check"),
     path("register/event", api.EventView.as_view(), name="event"),
     path("register/events", api.EventBatchView.as_view(), name="events"),
+    path("pbx", api.PbxTableView.as_view(), name="pbx"),
 ]

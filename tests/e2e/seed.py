@@ -78,6 +78,8 @@ SEATS = {
     "twin_acme": Seat("3001", domain=ACME),
     "twin_other": Seat("3001", domain=OTHER, pin=OTHER_PIN),
     **{f"call_{n}": Seat(f"{2300 + n}") for n in range(14)},
+    "pbx_callee": Seat("3101", domain=OTHER, pin=OTHER_PIN),
+    "pbx_nobody": Seat("3102", domain=OTHER, pin=OTHER_PIN),
     **{
         f"load_{n:02d}": Seat(extension, domain=FAULTS)
         for n, extension in enumerate(LOAD_EXTENSIONS)

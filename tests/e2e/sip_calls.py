@@ -99,6 +99,12 @@ class Desk:
     def close(self) -> None:
         self.phone.close()
 
+    def __enter__(self) -> Desk:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def log_in(self) -> int:
         return self.phone.login(
             user=self.extension,

@@ -12,8 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.conftest import run_manage
+
 from .records import eventually
-from .seed import ACME, PIN, SEATS, WRONG_PIN
+from .seed import ACME, OTHER, OTHER_PIN, PIN, SEATS, WRONG_PIN
 from .sip_calls import Desk
 
 pytestmark = pytest.mark.sip
@@ -142,3 +144,72 @@ def test_a_caller_cancels_before_the_answer_and_the_callee_stops_ringing(edge):
         bob.answer(invite, 487, "Request Terminated", tag="bob")
 
         assert ann.outcome(call) == 487
+
+
+# --- The install's PBX: outside calls go there, and its calls ring the hot desks ---------------
+
+
+def set_pbx(e2e_database, address: str) -> None:
+    env, _ = e2e_database
+    done = run_manage(env, "set_install", "--domain", OTHER, "--pbx-address", address)
+    assert done.returncode == 0, done.stderr
+
+
+def test_outside_calls_go_to_the_pbx_and_calls_from_it_ring_the_hot_desk(edge, e2e_database):
+    seat, nobody = SEATS["pbx_callee"], SEATS["pbx_nobody"]
+    with (
+        Desk(edge=(edge.host, edge.port), extension="pbx", domain=OTHER, pin="") as pbx,
+        Desk(
+            edge=(edge.host, edge.port), extension=seat.extension, domain=OTHER, pin=OTHER_PIN
+        ) as ann,
+        Desk(
+            edge=(edge.host, edge.port),
+            extension="stranger",
+            domain=OTHER,
+            pin="",
+            source_ip="127.0.0.2",
+        ) as stranger,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        set_pbx(e2e_database, f"sip:127.0.0.1:{pbx.phone.local_port}")
+        try:
+            assert ann.log_in() == 200
+            # Within one PBX table refresh the edge knows the PBX: its call to an extension
+            # nobody is hot-desked on gets 480 (the PBX's cue for voicemail).
+            assert (
+                eventually(
+                    lambda: pbx.invite(nobody.extension)[1], until=lambda s: s == 480, timeout=15
+                )
+                == 480
+            )
+
+            # From the PBX to the hot desk: it rings where the operator is logged in.
+            ringing = pool.submit(rings_and_answers, ann)
+            call, status = pbx.invite(seat.extension)
+            assert status == 200
+            assert pbx.hang_up(call) == 200
+            seen = ringing.result(timeout=15)
+            assert any(edge.target in route for route in seen["invite"].all("record-route"))
+
+            # From the hot desk to an outside number: to the PBX, saying who calls.
+            at_pbx = pool.submit(rings_and_answers, pbx)
+            call, status = ann.invite("02079460000")
+            assert status == 200
+            assert ann.hang_up(call) == 200
+            invite = at_pbx.result(timeout=15)["invite"]
+            assert invite.uri == f"sip:02079460000@{OTHER}"
+            assert invite.all("p-asserted-identity") == [f"<sip:{seat.extension}@{OTHER}>"]
+
+            # Anyone else calling the hot desk is not the PBX: it never rings.
+            _, refused = stranger.invite(seat.extension)
+            assert refused == 403
+            assert ann.wait_for("INVITE", timeout=0.5) is None
+        finally:
+            set_pbx(e2e_database, "")
+
+        # Without a PBX address, outside calls are refused with a reason, within a refresh.
+        pbx.close()
+        assert (
+            eventually(lambda: ann.invite("02079460000")[1], until=lambda s: s == 404, timeout=20)
+            == 404
+        )
