@@ -19,7 +19,7 @@ from common.django_internals import in_transaction, skip_health_check
 from common.outages import OutageLog
 from kamailio.credentials import authenticate
 
-from . import pbx, recording
+from . import call_tables, recording
 from .api_forms import (
     BadParams,
     form_params,
@@ -191,8 +191,15 @@ class EventBatchView(EdgeAPIView):
         )
 
 
-class PbxTableView(EdgeAPIView):
-    """GET pbx: every install's PBX, one `domain|sip URI|IP,IP` line each (registrations.pbx)."""
+class LockedTableView(EdgeAPIView):
+    """GET locked: the users locked after wrong PINs now, `domain|extension` a line."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return HttpResponse(pbx.pbx_table(), content_type="text/plain; charset=utf-8")
+        return HttpResponse(call_tables.locked_table(), content_type="text/plain; charset=utf-8")
+
+
+class PbxTableView(EdgeAPIView):
+    """GET pbx: every install's PBX, a `domain|sip URI|IP,IP` line each (call_tables)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse(call_tables.pbx_table(), content_type="text/plain; charset=utf-8")

@@ -12,4 +12,5 @@ urlpatterns = [
     path("register/event", api.EventView.as_view(), name="event"),
     path("register/events", api.EventBatchView.as_view(), name="events"),
     path("pbx", api.PbxTableView.as_view(), name="pbx"),
+    path("locked", api.LockedTableView.as_view(), name="locked"),
 ]

@@ -17,6 +17,7 @@ from tests.conftest import run_manage
 from .records import eventually
 from .seed import ACME, OTHER, OTHER_PIN, PIN, SEATS, WRONG_PIN
 from .sip_calls import Desk
+from .sip_client import SipClient, new_call_id
 
 pytestmark = pytest.mark.sip
 
@@ -212,4 +213,41 @@ def test_outside_calls_go_to_the_pbx_and_calls_from_it_ring_the_hot_desk(edge, e
         assert (
             eventually(lambda: ann.invite("02079460000")[1], until=lambda s: s == 404, timeout=20)
             == 404
+        )
+
+
+def test_an_operator_locked_after_wrong_pins_makes_no_call_though_still_logged_in(edge, records):
+    with desks(edge, "call_14") as (ann,):
+        assert ann.log_in() == 200
+        _, before = ann.invite(SEATS["call_9"].extension)
+        assert before == 404, "the operator could not call before the lock"
+        # Someone guesses at the operator's extension from another handset of the office,
+        # until the lock (how many guesses that takes depends on the reports in flight).
+        with SipClient(target=(edge.host, edge.port)) as guesser:
+
+            def guess_and_read_lock():
+                guess = guesser.login(
+                    user=ann.extension,
+                    domain=ACME,
+                    pin=WRONG_PIN,
+                    call_id=new_call_id("guess"),
+                    cseq=1,
+                )
+                assert guess.status == 403, guess.raw
+                return records.lockout(ann.extension, ACME)
+
+            lock = eventually(
+                guess_and_read_lock, until=lambda row: bool(row and row["locked_until"])
+            )
+        assert lock and lock["locked_until"], lock
+
+        # The lock leaves the binding (no one logs an operator out by guessing), but within
+        # one locked-list fetch the edge refuses the operator's calls.
+        def refused_as_locked() -> str:
+            call = ann.dial(SEATS["call_9"].extension)
+            return call.final.reason if call.final else ""
+
+        assert (
+            eventually(refused_as_locked, until=lambda r: r == "Forbidden (locked)", timeout=15)
+            == "Forbidden (locked)"
         )

@@ -1,11 +1,12 @@
-"""The installs' PBXs as the SIP edges need them: where outside calls go, and whom to believe.
+"""What the SIP edges fetch to route calls: the installs' PBXs, and who is locked out.
 
 The edge routes a call to a number no hot desk has to the install's PBX, and rings a hot
-desk for an INVITE that comes from the address of that install's PBX. It fetches the list
-every few seconds (`GET /api/sip/v1/pbx`, route PBX_TABLE of the shipped cfg), so a change on
-the Settings tab or by `set_install` reaches every edge without a restart. A PBX named by host
-name is resolved here, where a slow or failing resolver costs no SIP request; the edge still
-sends to the name.
+desk for an INVITE that comes from the address of that install's PBX; it refuses the calls of
+an operator locked after wrong PINs. It fetches both lists every 5 s (`GET /api/sip/v1/pbx`
+and `/locked`, route PBX_TABLE of the shipped cfg), so a change on the Settings tab, by
+`set_install` or a new lock reaches every edge within seconds, without a restart. A PBX named
+by host name is resolved here, where a slow or failing resolver costs no SIP request; the
+edge still sends to the name.
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ import ipaddress
 import socket
 import threading
 import time
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
 
 from installs.models import Install
+
+from .models import Lockout
 
 # How long a resolved host name is believed: about a DNS TTL, and the list stays cheap.
 RESOLVE_SECONDS = 60
@@ -34,6 +41,21 @@ def pbx_table() -> str:
     ):
         lines.append(f"{domain}|{address}|{','.join(addresses_of(host_of(address)))}")
     return "".join(line + "\n" for line in lines)
+
+
+def locked_table(*, now: datetime | None = None) -> str:
+    """One `domain|extension` line per user locked after wrong PINs now.
+
+    A lock does not remove a live binding (that would let anyone log an operator out by
+    guessing), so the edge asks for this list to refuse a locked operator's calls.
+    """
+    now = now or timezone.now()
+    locked = (
+        Lockout.objects.filter(Q(locked_indefinitely=True) | Q(locked_until__gt=now))
+        .order_by("pbx_user__install__sip_domain", "pbx_user__extension")
+        .values_list("pbx_user__install__sip_domain", "pbx_user__extension")
+    )
+    return "".join(f"{domain}|{extension}\n" for domain, extension in locked)
 
 
 def host_of(address: str) -> str:

@@ -1,11 +1,14 @@
 """GET /api/sip/v1/pbx: the installs' PBXs as the edge routes calls by them."""
 
 import socket
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from registrations import pbx
-from tests.factories import InstallFactory
+from registrations import call_tables
+from registrations.models import Lockout
+from tests.factories import InstallFactory, PbxUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -14,9 +17,9 @@ URL = "/api/sip/v1/pbx"
 
 @pytest.fixture(autouse=True)
 def _fresh_resolver():
-    pbx.forget_resolved()
+    call_tables.forget_resolved()
     yield
-    pbx.forget_resolved()
+    call_tables.forget_resolved()
 
 
 def test_the_edge_gets_one_line_per_install_with_a_pbx(edge_client, install):
@@ -72,3 +75,17 @@ def test_a_pbx_host_that_does_not_resolve_is_listed_without_addresses(
 
 def test_the_pbx_table_needs_the_edge_credential(client, install):
     assert client.get(URL).status_code == 401
+
+
+def test_the_edge_gets_the_users_locked_now(edge_client, install, hot_desk_user):
+    other = PbxUserFactory(install=install, extension="1002", hot_desk_access=True, pin="1357")
+    free = PbxUserFactory(install=install, extension="1003", hot_desk_access=True, pin="1357")
+    now = timezone.now()
+    Lockout.objects.create(pbx_user=hot_desk_user, locked_until=now + timedelta(minutes=5))
+    Lockout.objects.create(pbx_user=other, locked_indefinitely=True)
+    Lockout.objects.create(pbx_user=free, locked_until=now - timedelta(seconds=1))  # over
+
+    response = edge_client.get("/api/sip/v1/locked")
+
+    assert response.status_code == 200
+    assert response.content.decode().splitlines() == ["acme.pbx.test|1001", "acme.pbx.test|1002"]
