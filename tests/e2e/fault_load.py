@@ -255,10 +255,9 @@ class Probes:
             )
             next(cseq)
             assert login.status == 200, login.raw
-            for _ in self._every(interval):
-                # As a handset does: the cached nonce; when challenged, the digest for the new
-                # one at once (the same Call-ID, the next CSeq).
-                response = self._send(
+
+            def refresh(nonce_count: int) -> Response | None:
+                return self._send(
                     "refresh",
                     phone.register,
                     seat,
@@ -266,20 +265,16 @@ class Probes:
                     pin=PIN,
                     cseq=next(cseq),
                     challenge=phone.last_challenge,
-                    nonce_count=next(nonce_count),
+                    nonce_count=nonce_count,
                 )
+
+            for _ in self._every(interval):
+                # As a handset does: the cached nonce; when challenged, the digest for the new
+                # one at once (the same Call-ID, the next CSeq).
+                response = refresh(next(nonce_count))
                 if response is not None and response.status == 401:
                     nonce_count = itertools.count(2)
-                    self._send(
-                        "refresh",
-                        phone.register,
-                        seat,
-                        call_id,
-                        pin=PIN,
-                        cseq=next(cseq),
-                        challenge=phone.last_challenge,
-                        nonce_count=1,
-                    )
+                    refresh(1)
 
     def _logins(self, interval: float) -> None:
         seats = itertools.cycle(self.logins)
