@@ -48,6 +48,9 @@ class EdgeConfig:
     shm_mb: int = 256
     # HOTDESK_REFRESH_CACHE_SECONDS (0: every REGISTER asks the portal); None: the cfg's default.
     refresh_cache_seconds: int | None = None
+    # HOTDESK_NATPING_INTERVAL and HOTDESK_TABLES_INTERVAL, in seconds; None: the cfg's default.
+    natping_interval: int | None = None
+    tables_interval: int | None = None
 
     @property
     def credential_name(self) -> str:
@@ -118,6 +121,8 @@ def make_config(
     children: int | None = None,
     shm_mb: int = 256,
     refresh_cache_seconds: int | None = None,
+    natping_interval: int | None = None,
+    tables_interval: int | None = None,
 ) -> EdgeConfig:
     """Check every option before anything is created or started."""
     host, port = parse_listen(listen)
@@ -137,6 +142,10 @@ def make_config(
         raise EdgeError(
             f"--refresh-cache-seconds {refresh_cache_seconds}: must be between 0 and 86400."
         )
+    if natping_interval is not None and not 0 <= natping_interval <= 3600:
+        raise EdgeError(f"--natping-interval {natping_interval}: must be between 0 and 3600.")
+    if tables_interval is not None and not 1 <= tables_interval <= 86400:
+        raise EdgeError(f"--tables-interval {tables_interval}: must be between 1 and 86400.")
     if '"' in str(rundir) or any(c.isspace() for c in str(rundir)):
         raise EdgeError(f"--rundir {rundir}: must not contain quotes or spaces.")
     return EdgeConfig(
@@ -149,6 +158,8 @@ def make_config(
         children=children,
         shm_mb=shm_mb,
         refresh_cache_seconds=refresh_cache_seconds,
+        natping_interval=natping_interval,
+        tables_interval=tables_interval,
     )
 
 
@@ -222,6 +233,10 @@ def kamailio_argv(config: EdgeConfig, *, kamailio: str) -> list[str]:
         defines.append(f"HOTDESK_CHILDREN={int(config.children)}")
     if config.refresh_cache_seconds is not None:
         defines.append(f"HOTDESK_REFRESH_CACHE_SECONDS={int(config.refresh_cache_seconds)}")
+    if config.natping_interval is not None:
+        defines.append(f"HOTDESK_NATPING_INTERVAL={int(config.natping_interval)}")
+    if config.tables_interval is not None:
+        defines.append(f"HOTDESK_TABLES_INTERVAL={int(config.tables_interval)}")
     argv = [
         kamailio,
         "-DD",

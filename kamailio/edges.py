@@ -75,6 +75,12 @@ class LocationTables:
         return bool(self.read) and not self.unreachable and not self.without_rpc
 
 
+@dataclass(frozen=True)
+class EndedCalls:
+    ended: int  # calls the edges were told to end (each side gets a BYE)
+    unreachable: tuple[str, ...]  # edges that could not be asked
+
+
 def binding_aor(*, extension: str, domain: str) -> str:
     """The address of record Kamailio files a user's binding under (usrloc use_domain=1)."""
     return f"{extension}@{domain}".lower()
@@ -116,6 +122,54 @@ def remove_binding_everywhere(
             "Could not remove the binding of %s on SIP edge %s: %s", aor, edge.name, error
         )
         unreachable.append(edge.name)
+    return unreachable
+
+
+def end_calls_everywhere(*, operator: str, edges: list[Edge] | None = None) -> EndedCalls:
+    """End the answered calls of `operator` ("1001@acme.pbx.test") on every edge."""
+    edges = rpc_edges() if edges is None else edges
+
+    def end_all(edge: Edge) -> int:
+        ended = 0
+        for handle in kamailio_rpc.list_calls(
+            rpc_url=edge.rpc_url, operator=operator, authorization=edge.authorization
+        ):
+            if handle.confirmed:
+                kamailio_rpc.end_call(
+                    rpc_url=edge.rpc_url, handle=handle, authorization=edge.authorization
+                )
+                ended += 1
+        return ended
+
+    ended, unreachable = 0, []
+    for edge, (count, error) in zip(edges, _on_each(edges, end_all), strict=True):
+        if error is None:
+            ended += count or 0
+            continue
+        logger.warning(
+            "Could not end the calls of %s on SIP edge %s: %s", operator, edge.name, error
+        )
+        unreachable.append(edge.name)
+    return EndedCalls(ended=ended, unreachable=tuple(unreachable))
+
+
+def fetch_tables_everywhere(*, edges: list[Edge] | None = None) -> list[str]:
+    """Ask every edge to fetch the PBX table and locked list now; returns the edges not reached.
+
+    An edge not reached still fetches them at its next periodic fetch (every few seconds).
+    """
+    edges = rpc_edges() if edges is None else edges
+
+    def fetch(edge: Edge) -> None:
+        if _known_down(edge):
+            raise _NotTried("failed moments ago; not tried again yet")
+        kamailio_rpc.fetch_tables_now(rpc_url=edge.rpc_url, authorization=edge.authorization)
+
+    unreachable = []
+    for edge, (_, error) in zip(edges, _on_each(edges, fetch), strict=True):
+        if error is not None:
+            logger.warning("Could not ask SIP edge %s for the PBX table now: %s", edge.name, error)
+            unreachable.append(edge.name)
     return unreachable
 
 

@@ -31,12 +31,17 @@ class LogoutResult:
     ended: bool  # False: the session had already ended and nothing was done
     unreachable: tuple[str, ...] = ()  # SIP edges whose binding could not be removed
     edges_tried: int = 0  # SIP edges with an RPC URL (0: the binding was left to run out)
+    calls_ended: int = 0  # answered calls of the operator ended (end_calls=True)
+    calls_unreachable: tuple[str, ...] = ()  # SIP edges whose calls could not be ended
 
 
 def force_logout(
-    *, session: HotDeskSession, actor: Actor, now: datetime | None = None
+    *, session: HotDeskSession, actor: Actor, end_calls: bool = False, now: datetime | None = None
 ) -> LogoutResult:
     """End a live session now: close it as "forced" by `actor`, audit it, remove the binding.
+
+    With `end_calls`, the operator's answered calls are ended too (a BYE to each side): a
+    logout alone stops new calls and lets a call in progress finish.
 
     The session is closed before the binding is removed: a handset that registers again in
     between then opens a new session instead of refreshing the one being closed. The binding
@@ -56,11 +61,19 @@ def force_logout(
             actor=actor,
             action=Action.SESSION_LOGGED_OUT,
             install=session.install,
-            obj=f"{session} (Log out)",
+            obj=f"{session} ({'Log out and end the call' if end_calls else 'Log out'})",
         )
     targets = edges.rpc_edges()
-    unreachable = edges.remove_binding_everywhere(aor=aor_of(session.pbx_user), edges=targets)
-    return LogoutResult(ended=True, unreachable=tuple(unreachable), edges_tried=len(targets))
+    operator = aor_of(session.pbx_user)
+    unreachable = edges.remove_binding_everywhere(aor=operator, edges=targets)
+    calls = edges.end_calls_everywhere(operator=operator, edges=targets) if end_calls else None
+    return LogoutResult(
+        ended=True,
+        unreachable=tuple(unreachable),
+        edges_tried=len(targets),
+        calls_ended=calls.ended if calls else 0,
+        calls_unreachable=calls.unreachable if calls else (),
+    )
 
 
 def log_out_user(*, pbx_user, actor: Actor, why: str, now: datetime | None = None) -> int:

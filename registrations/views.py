@@ -106,7 +106,8 @@ class DashboardLiveView(DashboardView):
 
 
 class ForceLogoutView(InstallScopedMixin, View):
-    """Log a live session out now (the Log out button of the dashboard)."""
+    """Log a live session out now (the Log out buttons of the dashboard): the handset makes
+    no new call; with end_calls=1, its answered calls end too."""
 
     def post(self, request: HttpRequest, install_pk: int, pk: int) -> HttpResponseRedirect:
         session = get_object_or_404(
@@ -117,28 +118,41 @@ class ForceLogoutView(InstallScopedMixin, View):
         )
         # The session keeps the extension and name of a user removed since (pbx_user None).
         who = f"{session.extension} {session.user_name}".strip()
-        result = logouts.force_logout(session=session, actor=Actor.for_user(request.user))
-        if not result.ended:
-            messages.info(request, f"{who} was no longer logged in on that handset.")
-        elif result.unreachable:
-            messages.warning(
-                request,
-                f"Logged out {who} here, but {_edges_not_reached(result.unreachable)}: the "
-                "handset stays registered there until its next refresh, which the portal then "
-                "allows or denies as usual.",
-            )
-        elif not result.edges_tried:
-            messages.warning(
-                request,
-                f"Logged out {who} here, but no SIP edge has an RPC URL: the handset stays "
-                "registered until its next refresh, which the portal then allows or denies as "
-                "usual.",
-            )
-        else:
-            messages.success(
-                request, f"Logged out {who}: the handset's registration was removed at once."
-            )
+        end_calls = request.POST.get("end_calls") == "1"
+        result = logouts.force_logout(
+            session=session, actor=Actor.for_user(request.user), end_calls=end_calls
+        )
+        level, text = _logout_message(who, result)
+        if end_calls and result.ended:
+            text += " " + _calls_message(result)
+        messages.add_message(request, level, text)
         return redirect("registrations:dashboard", install_pk=self.install.pk)
+
+
+def _logout_message(who: str, result: logouts.LogoutResult) -> tuple[int, str]:
+    if not result.ended:
+        return messages.INFO, f"{who} was no longer logged in on that handset."
+    if result.unreachable:
+        return messages.WARNING, (
+            f"Logged out {who} here, but {_edges_not_reached(result.unreachable)}: the "
+            "handset stays registered there until its next refresh, which the portal then "
+            "allows or denies as usual."
+        )
+    if not result.edges_tried:
+        return messages.WARNING, (
+            f"Logged out {who} here, but no SIP edge has an RPC URL: the handset stays "
+            "registered until its next refresh, which the portal then allows or denies as usual."
+        )
+    return messages.SUCCESS, f"Logged out {who}: the handset's registration was removed at once."
+
+
+def _calls_message(result: logouts.LogoutResult) -> str:
+    ended = {0: "No call was in progress.", 1: "Ended 1 call."}.get(
+        result.calls_ended, f"Ended {result.calls_ended} calls."
+    )
+    if result.calls_unreachable:
+        return f"{ended} But {_edges_not_reached(result.calls_unreachable)}: calls there go on."
+    return ended
 
 
 def _edges_not_reached(names) -> str:

@@ -290,6 +290,9 @@ def start_runsip(env: dict, workdir: Path, *, port: int, portal_url: str, extra=
                 "65535",
                 "--children",
                 "4",
+                # Handsets behind NAT (test_call_paths.py) hear from the edge every second.
+                "--natping-interval",
+                "1",
                 *extra,
             ],
             cwd=ROOT,

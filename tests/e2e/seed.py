@@ -77,7 +77,9 @@ SEATS = {
     "edge_restart": Seat("2214"),
     "twin_acme": Seat("3001", domain=ACME),
     "twin_other": Seat("3001", domain=OTHER, pin=OTHER_PIN),
-    **{f"call_{n}": Seat(f"{2300 + n}") for n in range(15)},
+    **{f"call_{n}": Seat(f"{2300 + n}") for n in range(30)},
+    # Real softphones (test_softphones.py): baresip logged in through the hot-desk flow.
+    **{f"softphone_{n}": Seat(f"{2400 + n}") for n in range(6)},
     "pbx_callee": Seat("3101", domain=OTHER, pin=OTHER_PIN),
     "pbx_nobody": Seat("3102", domain=OTHER, pin=OTHER_PIN),
     **{

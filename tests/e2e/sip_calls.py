@@ -24,6 +24,8 @@ from .sip_client import (
     parse_response,
 )
 
+# The handset's own address behind a NAT (RFC 1918): nothing on this host answers there.
+PRIVATE_ADDRESS = "192.168.77.10"
 _REQUEST_LINE = re.compile(r"([A-Z]+) (\S+) SIP/2\.0")
 
 
@@ -83,18 +85,33 @@ class Desk:
         domain: str,
         pin: str,
         source_ip: str = "127.0.0.1",
+        transport: str = "udp",
+        behind_nat: bool = False,
     ) -> None:
         self.edge, self.extension, self.domain, self.pin = edge, extension, domain, pin
-        self.source_ip = source_ip
-        self.phone = SipClient(target=edge, source_ip=source_ip, timeout=5)
+        self.source_ip, self.transport = source_ip, transport
+        # A handset behind NAT only knows its private address: its Via and Contact name it,
+        # while its packets reach the edge from the NAT's public one (here: the socket's).
+        self.advertised_ip = PRIVATE_ADDRESS if behind_nat else source_ip
+        self.phone = SipClient(target=edge, source_ip=source_ip, transport=transport, timeout=5)
         self.login_call_id = new_call_id(f"desk{extension}")
 
     @property
+    def _advertised(self) -> str:
+        # Behind NAT the port is the phone's own too, not the one the NAT maps it to.
+        port = 5060 if self.advertised_ip != self.source_ip else self.phone.local_port
+        return f"{self.advertised_ip}:{port}"
+
+    @property
     def contact(self) -> str:
-        return f"<sip:{self.extension}@{self.source_ip}:{self.phone.local_port}>"
+        transport = ";transport=tcp" if self.transport == "tcp" else ""
+        return f"<sip:{self.extension}@{self._advertised}{transport}>"
 
     def via(self, branch: str) -> str:
-        return f"Via: SIP/2.0/UDP {self.source_ip}:{self.phone.local_port};branch={branch};rport"
+        # No rport parameter when behind NAT: many phones leave it out, so the edge must
+        # answer to the source address anyway.
+        rport = "" if self.advertised_ip != self.source_ip else ";rport"
+        return f"Via: SIP/2.0/{self.transport.upper()} {self._advertised};branch={branch}{rport}"
 
     def close(self) -> None:
         self.phone.close()
@@ -105,6 +122,10 @@ class Desk:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @property
+    def _sent_by(self) -> str | None:
+        return self._advertised if self.advertised_ip != self.source_ip else None
+
     def log_in(self) -> int:
         return self.phone.login(
             user=self.extension,
@@ -113,6 +134,7 @@ class Desk:
             call_id=self.login_call_id,
             cseq=1,
             contact=self.contact,
+            sent_by=self._sent_by,
         ).status
 
     def log_out(self) -> int:
@@ -124,6 +146,7 @@ class Desk:
             cseq=10,
             contact=self.contact,
             expires=0,
+            sent_by=self._sent_by,
         ).status
 
     # --- calling ---------------------------------------------------------------------------

@@ -252,18 +252,20 @@ class SipClient:
         challenge: dict[str, str] | None = None,
         extra_headers: Sequence[str] = (),
         timeout: float | None = None,
+        sent_by: str | None = None,
     ) -> Response:
         """Send one REGISTER and return its final response (see the module docstring).
 
         contact None: this socket's address; "": no Contact header (a query of the bindings);
         "*": Expires is sent as 0 (unless expires is None, which always means no Expires).
-        The digest is only sent when both `challenge` and `pin` are given.
+        The digest is only sent when both `challenge` and `pin` are given. sent_by: the Via's
+        host:port, without rport (a phone behind NAT); None: this socket's, with rport.
         """
         uri = f"sip:{domain}"
+        via = f"{sent_by}" if sent_by else f"{self._host}:{self.local_port};rport"
         lines = [
             f"REGISTER {uri} SIP/2.0",
-            f"Via: SIP/2.0/{self.transport.upper()} {self._host}:{self.local_port}"
-            f";branch={branch or new_branch()};rport",
+            f"Via: SIP/2.0/{self.transport.upper()} {via};branch={branch or new_branch()}",
             "Max-Forwards: 70",
             f"From: <sip:{user}@{domain}>;tag={secrets.token_hex(6)}",
             f"To: <sip:{user}@{domain}>",

@@ -128,6 +128,28 @@ def test_refresh_cache_seconds_are_passed_as_a_define_and_bounded(tmp_path):
             edge_config.make_config(**common, refresh_cache_seconds=bad)
 
 
+@pytest.mark.parametrize(
+    ("option", "define", "good", "bad"),
+    [
+        ("natping_interval", "HOTDESK_NATPING_INTERVAL", 0, (-1, 3601)),
+        ("tables_interval", "HOTDESK_TABLES_INTERVAL", 3600, (0, 86401)),
+    ],
+)
+def test_nat_ping_and_table_intervals_are_passed_as_defines_and_bounded(
+    tmp_path, option, define, good, bad
+):
+    common = {"listen": "127.0.0.1:5070", "portal_url": "http://127.0.0.1:8000", "rundir": tmp_path}
+    default = edge_config.kamailio_argv(
+        edge_config.make_config(**common), kamailio="/usr/sbin/kamailio"
+    )
+    assert not any(arg.startswith(define) for arg in default)
+    chosen = edge_config.make_config(**common, **{option: good})
+    assert f"{define}={good}" in edge_config.kamailio_argv(chosen, kamailio="/usr/sbin/kamailio")
+    for value in bad:
+        with pytest.raises(EdgeError, match="--" + option.replace("_", "-")):
+            edge_config.make_config(**common, **{option: value})
+
+
 def test_portal_url_loses_its_trailing_slash():
     assert parse_portal_url("https://portal.example.com/hotdesk/") == (
         "https://portal.example.com/hotdesk"

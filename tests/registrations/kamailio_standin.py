@@ -1,7 +1,8 @@
 """A stand-in for Kamailio's JSON-RPC over HTTP (jsonrpcs + xhttp), for the RPC client's tests.
 
-It keeps a location table in memory, answers `ul.dump` and `ul.rm` in the shape Kamailio 5.6
-gives (checked against a real 5.6.3: see `kamailio/rpc.py`), and records every
+It keeps a location table and a dialog table in memory, answers `ul.dump`, `ul.rm`,
+`dlg.profile_list`, `dlg.end_dlg` and `htable.seti` in the shape Kamailio 5.6 gives (checked
+against a real 5.6.3: see `kamailio/rpc.py`), and records every
 call it received, so a test asserts on what reached the "edge" rather than on a mock. The real
 Kamailio is exercised by the `sip` tests.
 """
@@ -27,9 +28,23 @@ class StandIn:
     raw_answer: bytes | None = None  # answer every request with these bytes (HTTP 200)
     delay: float = 0.0  # seconds to wait before answering
     errors: dict[str, tuple[int, str]] = field(default_factory=dict)  # method -> (code, message)
+    # Calls in progress: each a dlg.profile_list entry with its "profiles" (operators).
+    dialogs: list[dict] = field(default_factory=list)
 
     def add(self, aor: str, contact: str, *, expires=3600, **fields) -> None:
         self.table.setdefault(aor, []).append({"Address": contact, "Expires": expires, **fields})
+
+    def add_call(self, *operators: str, answered: bool = True) -> dict:
+        """A call between `operators` ("1001@acme.pbx.test"), as the dialog module holds it."""
+        dialog = {
+            "h_entry": 100 + len(self.dialogs),
+            "h_id": 7000 + len(self.dialogs),
+            "call-id": f"standin-call-{len(self.dialogs)}@192.0.2.1",
+            "state": 4 if answered else 2,
+            "profiles": [{"hotdesk": operator} for operator in operators],
+        }
+        self.dialogs.append(dialog)
+        return dialog
 
     def methods(self) -> list[tuple[str, list]]:
         return [(call["method"], call.get("params", [])) for call in self.calls]
@@ -130,6 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         if method in self.standin.errors:
             return error(*self.standin.errors[method])
+        result: dict | list | str
         if method == "ul.dump":
             result = _dump(self.standin.table)
         elif method == "ul.rm":
@@ -139,6 +155,20 @@ class _Handler(BaseHTTPRequestHandler):
                 return error(500, "Domain table not found")
             self.standin.table.pop(params[1], None)  # 5.6: a missing AoR is not an error
             result = {}
+        elif method == "dlg.profile_list":
+            result = [
+                dialog
+                for dialog in self.standin.dialogs
+                if {params[0]: params[1]} in dialog["profiles"]
+            ]
+        elif method == "dlg.end_dlg":
+            found = [d for d in self.standin.dialogs if [d["h_entry"], d["h_id"]] == params]
+            if not found:
+                return error(404, "Requested Dialog not found")
+            self.standin.dialogs.remove(found[0])
+            result = {}
+        elif method == "htable.seti":
+            result = "Ok. Key set to new value."
         else:
             return error(500, "Method Not Found")
         return 200, {"jsonrpc": "2.0", "result": result, "id": request_id}

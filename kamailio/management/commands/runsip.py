@@ -42,6 +42,18 @@ class Command(BaseCommand):
             help="HOTDESK_REFRESH_CACHE_SECONDS: how long Kamailio authenticates refreshes of a "
             "portal-validated binding by itself (0: every REGISTER asks the portal)",
         )
+        parser.add_argument(
+            "--natping-interval",
+            type=int,
+            help="HOTDESK_NATPING_INTERVAL: seconds between the OPTIONS that keep a NATed "
+            "handset reachable (0: none)",
+        )
+        parser.add_argument(
+            "--tables-interval",
+            type=int,
+            help="HOTDESK_TABLES_INTERVAL: seconds between fetches of the PBX table and the "
+            "locked list (a changed PBX address is fetched at once anyway)",
+        )
 
     def handle(
         self,
@@ -66,6 +78,8 @@ class Command(BaseCommand):
                     flood_density=options["flood_density"],
                     children=options["children"],
                     refresh_cache_seconds=options["refresh_cache_seconds"],
+                    natping_interval=options["natping_interval"],
+                    tables_interval=options["tables_interval"],
                     shm_mb=options["shm_mb"],
                 )
                 edge_config.find_kamailio()
