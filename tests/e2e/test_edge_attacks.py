@@ -260,13 +260,39 @@ def test_the_edges_rpc_refuses_callers_without_the_portals_authorization(edge):
         edge_call(edge, "ul.dump", authorization="Bearer guessed")
 
 
-@pytest.mark.parametrize("method", ["htable.dump", "ul.add", "core.kill", "core.version"])
-def test_the_edges_rpc_serves_no_secrets_bindings_or_shutdown_even_to_the_portal(edge, method):
-    params = {"htable.dump": ["hdauth"], "ul.add": ["location", "2999@acme.pbx.test", "sip:x"]}
-
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("htable.dump", ["hdauth"]),
+        ("ul.add", ["location", "2999@acme.pbx.test", "sip:x"]),
+        ("core.kill", None),
+        ("core.version", None),
+        # The one htable write the portal makes is "fetch the PBX table now", nothing else:
+        # not a cached HA1, not the portal's failure count, not the lock list.
+        ("htable.seti", ["hdportal", "down_until", 0]),
+        ("htable.sets", ["hdauth", "2999@acme.pbx.test", "x"]),
+        ("htable.seti", ["hdlocked", "tables_due", 0]),
+        ("dlg.list", None),
+        ("dlg.end_dlg", [1, 2, "Reason: x"]),
+    ],
+)
+def test_the_edges_rpc_serves_no_secrets_bindings_or_shutdown_even_to_the_portal(
+    edge, method, params
+):
     with pytest.raises(EdgeUnreachable, match="403"):
-        edge_call(edge, method, params=params.get(method), authorization=edge.rpc_authorization)
+        edge_call(edge, method, params=params, authorization=edge.rpc_authorization)
     assert edge.rpc("ul.dump") is not None  # still up
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("dlg.profile_list", ["hotdesk", "2999@acme.pbx.test"]),
+        ("htable.seti", ["hdportal", "tables_due", 0]),
+    ],
+)
+def test_the_edges_rpc_serves_the_portals_call_requests(edge, method, params):
+    edge_call(edge, method, params=params, authorization=edge.rpc_authorization)
 
 
 def edge_call(edge, method: str, *, authorization: str, params=None):
