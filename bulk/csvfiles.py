@@ -4,10 +4,9 @@ Reading never raises on a bad row: each row comes back with its line number and 
 values or what is wrong with it, so the dry run can show every problem at once. Only a file
 that cannot be read at all (not UTF-8, no header, too big) is a `FileProblem`.
 
-Cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or CR first) are
-written with a leading apostrophe, and read back without it, so an export opened in a
-spreadsheet is inert and an export imported again is unchanged. A cell that itself starts with
-an apostrophe gets one more, so that it too comes back exactly as it was written.
+Cells that a spreadsheet would run as a formula are written inert and read back as they were
+(`common.spreadsheet`), so an export opened in a spreadsheet is harmless and an export
+imported again is unchanged.
 """
 
 from __future__ import annotations
@@ -18,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from common.spreadsheet import escape_cell, unescape_cell
+
 MAX_BYTES = 2_000_000
 MAX_ROWS = 10_000
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_ESCAPE = "'"
 
 
 class FileProblem(Exception):
@@ -35,25 +34,6 @@ class Row:
     line: int
     values: dict[str, str] | None
     problem: str | None = None
-
-
-def escape_cell(value: str) -> str:
-    """`value` as written to a file: inert in a spreadsheet, and undone by `unescape_cell`.
-
-    A value that starts with the escape itself is escaped too; otherwise `'=1` would be
-    written unchanged and read back as `=1`.
-    """
-    return _ESCAPE + value if value.startswith((*_FORMULA_START, _ESCAPE)) else value
-
-
-def unescape_cell(value: str) -> str:
-    """A cell as read from a file: `escape_cell` undone, `unescape_cell(escape_cell(v)) == v`.
-
-    Only an apostrophe that `escape_cell` would have added is removed, so a hand-written
-    `'quoted` cell reads as it stands.
-    """
-    escaped = value.startswith(_ESCAPE) and value[1:].startswith((*_FORMULA_START, _ESCAPE))
-    return value[1:] if escaped else value
 
 
 def _column_name(text: str) -> str:

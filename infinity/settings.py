@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kamailio",
     "registrations",
     "handsets",
+    "calls",
     "bulk",
     "demo",
 ]
@@ -188,6 +189,10 @@ HOTDESK_LOCKOUT_HARD_THRESHOLD = env.int("HOTDESK_LOCKOUT_HARD_THRESHOLD", defau
 # not reported after this many seconds counts as a wrong PIN. Longer than the edge's portal
 # timeout plus its report batching and retries.
 HOTDESK_GUESS_PERMIT_SECONDS = env.int("HOTDESK_GUESS_PERMIT_SECONDS", default=60)
+# The longest call the SIP edge lets run (the dialog module's lifetime, 12 h by default): a
+# call record whose end never arrived is closed by the portal this long (plus 5 minutes)
+# after it started. Keep it equal to the edge's HOTDESK_CALL_MAX_SECONDS.
+HOTDESK_CALL_MAX_SECONDS = env.int("HOTDESK_CALL_MAX_SECONDS", default=43200)
 
 # Provisioning server (handsets app). Behind a reverse proxy, name the header that carries the
 # handset's address (e.g. X-Forwarded-For: its last entry is used; or X-Real-IP). Unset, the

@@ -11,6 +11,7 @@ install_tabs = [
     path("<int:install_pk>/users/", include("users.urls")),
     path("<int:install_pk>/trusted-ips/", include("trustedips.urls")),
     path("<int:install_pk>/registrations/", include("registrations.urls")),
+    path("<int:install_pk>/calls/", include("calls.urls")),
     path("<int:install_pk>/handsets/", include("handsets.urls")),
     path("<int:install_pk>/bulk/", include("bulk.urls")),
 ]
@@ -22,6 +23,7 @@ urlpatterns = [
     path("telephony/", include("installs.urls")),
     path("telephony/", include(install_tabs)),
     path(f"{api_urls.ROOT}v1/", include(api_urls)),
+    path(f"{api_urls.ROOT}v1/calls/", include("calls.api_urls")),
     path("provision/", include("handsets.provisioning_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -34,7 +34,7 @@ from .evaluation import evaluate_attempt
 logger = logging.getLogger(__name__)
 
 
-def _body(request: HttpRequest) -> bytes:
+def read_body(request: HttpRequest) -> bytes:
     """The request body, read here rather than through request.POST: its errors (too many
     fields, too large) would be Django's HTML 400 instead of this API's JSON."""
     try:
@@ -149,7 +149,7 @@ class EventView(EdgeAPIView):
     def post(self, request: HttpRequest) -> JsonResponse:
         try:
             params = parse_event(
-                form_params(_body(request).decode("utf-8", "replace"), what="form")
+                form_params(read_body(request).decode("utf-8", "replace"), what="form")
             )
         except BadParams as error:
             return _bad_request(error)
@@ -167,7 +167,7 @@ class EventBatchView(EdgeAPIView):
 
     def post(self, request: HttpRequest) -> JsonResponse:
         try:
-            batch = parse_session_batch(_body(request))
+            batch = parse_session_batch(read_body(request))
         except BadParams as error:
             return _bad_request(error)
         if batch.rejected:

@@ -19,7 +19,7 @@ LAYERS = [
     {"users", "trustedips"},
     {"kamailio"},
     {"registrations"},
-    {"handsets", "bulk"},
+    {"handsets", "bulk", "calls"},
     {"infinity", "demo"},
 ]
 LAYER_OF = {room: n for n, rooms in enumerate(LAYERS) for room in rooms}

@@ -3,10 +3,10 @@
 Kamailio's portal URL points here; every request is passed on to the real portal (gunicorn)
 unchanged, so the answers are the portal's own. A test can make check requests or batches of
 reports wait before they are passed on (`delaying_checks`, `delaying_report_batches`), fail
-batches (`failing_report_batches`), or stop the portal altogether (`stop`: the listening
-socket closes and open keep-alive connections are cut, as when gunicorn stops), and it can
-count the check requests that arrived for one Call-ID and the requests that arrived for each
-path.
+batches (`failing_report_batches`, `failing_call_batches`), or stop the portal altogether
+(`stop`: the listening socket closes and open keep-alive connections are cut, as when
+gunicorn stops), and it can count the check requests that arrived for one Call-ID and the
+requests that arrived for each path.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 CHECK_PATH = "/api/sip/v1/register/check"
 REPORT_BATCH_PATH = "/api/sip/v1/register/events"
+CALL_BATCH_PATH = "/api/sip/v1/calls/events"
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"}
 
 
@@ -32,6 +33,7 @@ class PortalProxy:
         self.check_delay = 0.0
         self.batch_delay = 0.0
         self.batch_failures = 0
+        self.call_batch_failures = 0
         self.checks_by_call_id: Counter[str] = Counter()
         self.requests_by_path: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -86,6 +88,13 @@ class PortalProxy:
                         self.send_error(503, "failing on purpose")
                         return
                     time.sleep(proxy.batch_delay)
+                elif url.path == CALL_BATCH_PATH:
+                    with proxy._lock:
+                        fail = proxy.call_batch_failures > 0
+                        proxy.call_batch_failures -= fail
+                    if fail:
+                        self.send_error(503, "failing on purpose")
+                        return
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=10)
                 try:
                     headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -156,6 +165,15 @@ class PortalProxy:
             yield
         finally:
             self.batch_failures = 0
+
+    @contextlib.contextmanager
+    def failing_call_batches(self, count: int):
+        """Answer the next `count` batches of call events with 503 instead of passing them on."""
+        self.call_batch_failures = count
+        try:
+            yield
+        finally:
+            self.call_batch_failures = 0
 
     def requests_to(self, path: str) -> int:
         with self._lock:

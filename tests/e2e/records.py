@@ -57,6 +57,24 @@ class PortalRecords:
             params += (kind,)
         return self.rows(sql + " ORDER BY id", params)
 
+    def install_id(self, domain: str) -> int:
+        return self.rows("SELECT id FROM installs_install WHERE sip_domain = %s", (domain,))[0][
+            "id"
+        ]
+
+    def call(self, sip_call_id: str) -> dict[str, Any] | None:
+        """The call record of one call (by its SIP Call-ID), or None."""
+        found = self.rows("SELECT * FROM calls_callrecord WHERE sip_call_id = %s", (sip_call_id,))
+        return found[0] if found else None
+
+    def ended_call(self, sip_call_id: str, *, timeout: float = 5.0) -> dict[str, Any] | None:
+        """Wait until the call's record says it ended (the edge sends events every 250 ms)."""
+        return eventually(
+            lambda: self.call(sip_call_id),
+            until=lambda row: bool(row and row["ended_at"] is not None),
+            timeout=timeout,
+        )
+
     def unsettled(self, call_id: str) -> list[str]:
         """Attempts of this Call-ID that the portal allowed and whose outcome has not arrived.
 
