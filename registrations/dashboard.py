@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
 from kamailio import edges
@@ -23,6 +24,17 @@ from . import sessions
 from .models import HotDeskSession
 
 HISTORY_PAGE_SIZE = 50
+
+# What an operator on the dashboard is doing now, as a room above this one knows it (calls: the
+# call in progress). Sent with install= and extensions= (of the live sessions); each receiver
+# returns {extension: Activity}.
+live_activity = Signal()
+
+
+@dataclass(frozen=True)
+class Activity:
+    what: str  # e.g. "On a call with 1002 (internal)"
+    since: datetime
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,21 @@ def live_sessions(*, install, now: datetime | None = None) -> LiveSessions:
         key=lambda binding: (binding.aor, binding.contact),
     )
     return LiveSessions(sessions=live, tables=tables, untracked=untracked)
+
+
+def activities(*, install, sessions: list[HotDeskSession]) -> dict[str, Activity]:
+    """What each live session's operator is doing now, by extension, as the receivers of
+    `live_activity` say; an extension none of them knows is absent."""
+    found: dict[str, Activity] = {}
+    extensions = sorted({session.extension for session in sessions})
+    if not extensions:
+        return found
+    for _, answer in live_activity.send(
+        sender=HotDeskSession, install=install, extensions=extensions
+    ):
+        if isinstance(answer, dict):
+            found.update(answer)
+    return found
 
 
 def history(*, install) -> QuerySet[HotDeskSession]:

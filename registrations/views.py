@@ -83,6 +83,9 @@ class DashboardView(InstallScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         live = dashboard.live_sessions(install=self.install)
+        doing = dashboard.activities(install=self.install, sessions=live.sessions)
+        for session in live.sessions:
+            session.activity = doing.get(session.extension)  # type: ignore[attr-defined]
         page = Paginator(dashboard.history(install=self.install), dashboard.HISTORY_PAGE_SIZE)
         page_obj = page.get_page(self.request.GET.get("page"))
         return super().get_context_data(

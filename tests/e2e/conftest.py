@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,7 +45,9 @@ from tests.conftest import require_or_skip, run_manage
 
 from .portal_proxy import PortalProxy
 from .records import PortalRecords
+from .seed import PIN, SEATS
 from .sipp_runner import Sipp
+from .softphone import Softphone, baresip_missing, start_softphone, write_tone
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_HINT = (
@@ -355,3 +357,45 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# --- Real softphones (tests/e2e/softphone.py) ---------------------------------------------------
+
+# Longer than any call here: the phone's WAV source hangs up the call when the file ends.
+TONE_SECONDS = 120
+StartPhone = Callable[..., Softphone]
+
+
+@pytest.fixture(scope="session")
+def baresip_installed() -> None:
+    missing = baresip_missing()
+    require_or_skip(not missing, missing)
+
+
+@pytest.fixture
+def softphone(edge: Edge, tmp_path: Path) -> Iterator[StartPhone]:
+    """Start baresip for a seat (`softphone("softphone_0")`); every one started is stopped
+    afterwards, also when the test failed, and their logs are printed, which pytest shows
+    only for a failed test."""
+    tone = write_tone(tmp_path / "tone.wav", seconds=TONE_SECONDS)
+    started: list[Softphone] = []
+
+    def start(seat_name: str, *, pin: str = PIN) -> Softphone:
+        seat = SEATS[seat_name]
+        phone = start_softphone(
+            tmp_path / seat_name,
+            extension=seat.extension,
+            domain=seat.domain,
+            pin=pin,
+            edge=edge.target,
+            tone=tone,
+        )
+        started.append(phone)
+        return phone
+
+    try:
+        yield start
+    finally:
+        for phone in started:
+            phone.stop()
+        print("\n" + "\n".join(phone.tail() for phone in started))
