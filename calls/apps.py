@@ -6,4 +6,5 @@ class CallsConfig(AppConfig):
     verbose_name = "Call records"
 
     def ready(self) -> None:
-        from . import dashboard  # noqa: F401 (answers the dashboard's live_activity)
+        # They answer the dashboard's live_activity and the user page's user_history.
+        from . import dashboard, user_page  # noqa: F401

@@ -13,13 +13,15 @@ The lockout refuses new logins (and portal-validated refreshes); the live bindin
 
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import timezone
 
 from audit.trail import Actor
 from installs.models import Install
 from trustedips.matching import is_trusted, normalise_source
 from trustedips.signals import range_removed
 from users.models import PbxUser
-from users.signals import access_revoked, pin_changed
+from users.signals import HistoryTable, access_revoked, pin_changed, user_history
 
 from . import lockouts, logouts
 from .models import HotDeskSession
@@ -86,3 +88,35 @@ def keep_who_it_was_in_the_session_history(sender, instance, **kwargs) -> None:
     HotDeskSession.objects.filter(pbx_user=instance).update(
         removed_extension=instance.extension, removed_name=instance.name
     )
+
+
+RECENT_SESSIONS = 10
+
+
+@receiver(user_history, dispatch_uid="registrations.recent_sessions")
+def recent_sessions(sender, user, **kwargs) -> HistoryTable:
+    """The user's last hot-desk sessions, for their edit page."""
+    sessions = HotDeskSession.objects.filter(pbx_user=user).order_by("-logged_in_at", "-pk")
+    rows = [
+        (
+            _when(session.logged_in_at),
+            _when(session.ended_at) if session.ended_at else "logged in now",
+            session.get_end_reason_display()
+            + (f" by {session.ended_by}" if session.ended_by else ""),
+            f"{session.source_ip} {session.user_agent}".strip(),
+        )
+        for session in sessions[:RECENT_SESSIONS]
+    ]
+    return HistoryTable(
+        title="Recent hot-desk sessions",
+        order=10,
+        columns=("Logged in", "Ended", "How", "Handset"),
+        rows=rows,
+        empty="Never logged in at a hot desk.",
+        more_url=reverse("registrations:dashboard", args=[user.install_id]),
+        more_label="Real Time Dashboard",
+    )
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")

@@ -15,6 +15,7 @@ from . import services
 from .forms import PbxUserForm, UserSearchForm
 from .models import PbxUser
 from .pins import generate_pin
+from .signals import HistoryTable, user_history
 
 
 class InstallUserMixin(InstallScopedMixin):
@@ -92,6 +93,14 @@ class UserUpdateView(UserFormMixin, UpdateView):
         # Taken before the form writes the submitted values onto the instance.
         self.before = services.snapshot(user)
         return user
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        tables: list[HistoryTable] = []
+        for _, answer in user_history.send(sender=PbxUser, user=self.object):
+            if isinstance(answer, HistoryTable):
+                tables.append(answer)
+        tables.sort(key=lambda table: table.order)
+        return super().get_context_data(history=tables, **kwargs)
 
 
 class UserDeleteView(InstallUserMixin, DeleteView):
