@@ -178,7 +178,7 @@ PUSHED_WITHIN_SECONDS = 3
 
 
 def test_outside_calls_go_to_the_pbx_and_calls_from_it_ring_the_hot_desk(
-    hourly_tables_edge, e2e_database
+    hourly_tables_edge, e2e_database, records
 ):
     edge = hourly_tables_edge
     seat, nobody = SEATS["pbx_callee"], SEATS["pbx_nobody"]
@@ -217,6 +217,15 @@ def test_outside_calls_go_to_the_pbx_and_calls_from_it_ring_the_hot_desk(
             assert pbx.hang_up(call) == 200
             seen = ringing.result(timeout=15)
             assert any(edge.target in route for route in seen["invite"].all("record-route"))
+            # The call log has it under the operator who took it, from the PBX's caller.
+            incoming = records.ended_call(call.call_id)
+            assert incoming is not None, "no record of the incoming call"
+            assert (incoming["direction"], incoming["extension"], incoming["other_party"]) == (
+                "in",
+                seat.extension,
+                "pbx",
+            )
+            assert incoming["result"] == "answered"
 
             # From the hot desk to an outside number: to the PBX, saying who calls.
             at_pbx = pool.submit(rings_and_answers, pbx)
@@ -226,6 +235,14 @@ def test_outside_calls_go_to_the_pbx_and_calls_from_it_ring_the_hot_desk(
             invite = at_pbx.result(timeout=15)["invite"]
             assert invite.uri == f"sip:02079460000@{OTHER}"
             assert invite.all("p-asserted-identity") == [f"<sip:{seat.extension}@{OTHER}>"]
+            outgoing = records.ended_call(call.call_id)
+            assert outgoing is not None, "no record of the outgoing call"
+            assert (outgoing["direction"], outgoing["extension"], outgoing["other_party"]) == (
+                "out",
+                seat.extension,
+                "02079460000",
+            )
+            assert (outgoing["result"], outgoing["handset_ip"]) == ("answered", "127.0.0.1")
 
             # Anyone else calling the hot desk is not the PBX: it never rings.
             _, refused = stranger.invite(seat.extension)
