@@ -170,12 +170,16 @@ class Desk:
         pin: str | None = None,
         from_user: str | None = None,
         extra_headers: tuple[str, ...] = (),
+        domain: str | None = None,
     ) -> Call:
-        """Send the INVITE, answering the edge's 407 at once; `outcome` waits for the rest."""
+        """Send the INVITE, answering the edge's 407 at once; `outcome` waits for the rest.
+
+        `domain`: the Request-URI's and To's, if not the handset's own (an attacker's choice).
+        """
         call = Call(
             call_id=new_call_id(f"call{self.extension}"),
             local_tag=secrets.token_hex(4),
-            remote_uri=f"sip:{to}@{self.domain}",
+            remote_uri=f"sip:{to}@{domain or self.domain}",
         )
         headers = (
             f"From: <sip:{from_user or self.extension}@{self.domain}>;tag={call.local_tag}\r\n"
@@ -263,6 +267,17 @@ class Desk:
             f"CSeq: {call.cseq} ACK\r\nContent-Length: 0\r\n\r\n"
         )
 
+    def reinvite(self, call: Call) -> int:
+        """A re-INVITE within the call (a hold, a codec change), ACKed; its final status."""
+        call.cseq += 1
+        self._send_in_call(call, "INVITE", cseq=call.cseq)
+        final = self._final(call, "INVITE", timeout=6)
+        if final is None:
+            return 0
+        if 200 <= final.status < 300:
+            self._send_in_call(call, "ACK", cseq=call.cseq)
+        return final.status
+
     def hang_up(self, call: Call) -> int:
         call.cseq += 1
         self._send_in_call(call, "BYE", cseq=call.cseq)
@@ -290,6 +305,20 @@ class Desk:
             if request is not None and request.method == method:
                 return request
         return None
+
+    def dialog_of(self, invite: Request, *, tag: str) -> Call:
+        """The callee's side of the call `invite` started (answered with To tag `tag`), so the
+        callee can send requests within it too: the route set is the INVITE's Record-Route
+        in order (RFC 3261 12.1.1), the remote target its Contact."""
+        return Call(
+            call_id=invite.header("call-id") or "",
+            local_tag=tag,
+            remote_uri=_uri(invite.header("from") or ""),
+            cseq=100,
+            remote_tag=_tag(invite.header("from") or ""),
+            route=_record_route(invite.raw),
+            remote_target=_uri(invite.header("contact") or ""),
+        )
 
     def answer(self, request: Request, status: int, reason: str, *, tag: str = "") -> None:
         """Reply to `request` as the edge sent it: its Vias and Record-Route copied back."""

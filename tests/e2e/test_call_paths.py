@@ -131,3 +131,61 @@ def _answer_and_stay(callee) -> None:
     assert invite is not None, "the call never reached the callee"
     callee.answer(invite, 200, "OK", tag="callee")
     assert callee.wait_for("ACK") is not None
+
+
+def test_either_side_re_invites_and_the_callee_hangs_up_through_the_edge(edge):
+    with desks(edge, "call_27", "call_28") as (ann, bob), ThreadPoolExecutor(1) as pool:
+        assert (ann.log_in(), bob.log_in()) == (200, 200)
+        invited = pool.submit(_answer_and_stay_with_invite, bob)
+        call, status = ann.invite(bob.extension)
+        assert status == 200
+        bobs_side = bob.dialog_of(invited.result(timeout=15), tag="callee")
+
+        # The caller puts the call on hold: the re-INVITE follows the route to the callee.
+        reinvited = pool.submit(_answer_next, bob, "INVITE")
+        assert ann.reinvite(call) == 200
+        assert reinvited.result(timeout=15), "the caller's re-INVITE never reached the callee"
+        # And the callee does, the other way.
+        reinvited = pool.submit(_answer_next, ann, "INVITE")
+        assert bob.reinvite(bobs_side) == 200
+        assert reinvited.result(timeout=15), "the callee's re-INVITE never reached the caller"
+        # The callee hangs up.
+        hung_up = pool.submit(_answer_next, ann, "BYE")
+        assert bob.hang_up(bobs_side) == 200
+        assert hung_up.result(timeout=15), "the callee's BYE never reached the caller"
+
+
+def test_a_bare_number_never_reaches_another_installs_hot_desk(edge):
+    from .seed import OTHER, OTHER_PIN, SEATS
+    from .sip_calls import Desk
+
+    twin = SEATS["twin_other"]
+    with (
+        Desk(
+            edge=(edge.host, edge.port), extension=twin.extension, domain=OTHER, pin=OTHER_PIN
+        ) as theirs,
+        desks(edge, "call_29") as (ann,),
+    ):
+        assert (theirs.log_in(), ann.log_in()) == (200, 200)
+        # The handset writes the other install's domain into the Request-URI and To.
+        call = ann.dial(twin.extension, domain=OTHER)
+        assert ann.outcome(call) == 404
+        assert theirs.wait_for("INVITE", timeout=1) is None, "another install's desk rang"
+
+
+def _answer_and_stay_with_invite(callee):
+    invite = callee.wait_for("INVITE")
+    assert invite is not None, "the call never reached the callee"
+    callee.answer(invite, 200, "OK", tag="callee")
+    assert callee.wait_for("ACK") is not None
+    return invite
+
+
+def _answer_next(desk, method: str) -> bool:
+    request = desk.wait_for(method, timeout=6)
+    if request is None:
+        return False
+    desk.answer(request, 200, "OK")
+    if method == "INVITE":
+        desk.wait_for("ACK", timeout=3)
+    return True
