@@ -1,5 +1,6 @@
 import ipaddress
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 
@@ -102,3 +103,24 @@ def _is_ipv4(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name this machine knows, e.g. Europe/London."""
+    try:
+        zone_of(value)
+    except ValueError:
+        raise ValidationError(
+            f"{value!r} is not a time zone name, e.g. Europe/London or America/New_York."
+        ) from None
+
+
+def zone_of(name: str) -> ZoneInfo:
+    """The time zone called `name`; ValueError for anything that is not one."""
+    if not name or name != name.strip() or name.startswith(("/", ".")) or ".." in name:
+        # ZoneInfo reads files: no paths.
+        raise ValueError(name)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(name) from None

@@ -133,6 +133,7 @@ class CheckView(EdgeAPIView):
             deregistration=is_deregistration(params),
             edge=self.edge,
             attempt=params["attempt"],
+            call_id=params["callid"],
         )
         recording.log_check(evaluation=evaluation, params=params, edge=self.edge)
         decision = evaluation.decision

@@ -49,6 +49,7 @@ class _UserRow(NamedTuple):
     install_id: int
     hot_desk_access: bool
     pin_ha1: str
+    logged_out_call_id: str
     install__trusted_ranges_version: int
     lockout__locked_until: datetime | None
     lockout__locked_indefinitely: bool
@@ -131,6 +132,7 @@ def evaluate(
     source_ip: str,
     deregistration: bool = False,
     now: datetime | None = None,
+    call_id: str = "",
 ) -> Evaluation:
     """Decide a REGISTER for `extension`@`domain` from `source_ip`, reading current state."""
     domain = domain.strip().lower()
@@ -156,7 +158,10 @@ def evaluate(
     decision = decide(
         domain_known=True,
         user=UserFacts(
-            extension=extension, hot_desk_access=row.hot_desk_access, pin_ha1=row.pin_ha1
+            extension=extension,
+            hot_desk_access=row.hot_desk_access,
+            pin_ha1=row.pin_ha1,
+            logged_out_call_id=row.logged_out_call_id,
         ),
         trusted_networks=trusted_networks(row.install_id, row.install__trusted_ranges_version),
         lock=LockFacts(
@@ -165,6 +170,7 @@ def evaluate(
         source_ip=source_ip,
         now=now or timezone.now(),
         deregistration=deregistration,
+        call_id=call_id,
     )
     return Evaluation(decision=decision, install_id=row.install_id, pbx_user_id=row.pk)
 
@@ -177,6 +183,7 @@ def evaluate_attempt(
     edge: str,
     attempt: str,
     deregistration: bool = False,
+    call_id: str = "",
 ) -> Evaluation:
     """`evaluate` for a REGISTER the edge is about to check a digest for.
 
@@ -185,7 +192,11 @@ def evaluate_attempt(
     where the count is kept. With no guess left, the answer is `locked`.
     """
     evaluation = evaluate(
-        domain=domain, extension=extension, source_ip=source_ip, deregistration=deregistration
+        domain=domain,
+        extension=extension,
+        source_ip=source_ip,
+        deregistration=deregistration,
+        call_id=call_id,
     )
     if (
         not evaluation.decision.allow

@@ -27,4 +27,9 @@ EXPLANATIONS: dict[Reason, str] = {
         "The SIP edge was given the PIN's hash and never said whether the handset sent the right "
         "PIN, so the attempt counts as a wrong PIN."
     ),
+    Reason.LOGGED_OUT: (
+        "This handset's login was ended (Log out on the dashboard, a new PIN, or the install's "
+        "logout time), so its automatic refresh is refused. The operator logs in again at the "
+        "desk with the Hot Desking key."
+    ),
 }

@@ -21,6 +21,7 @@ from audit.models import Action
 from audit.trail import Actor, record
 from installs.models import MAX_EXPIRY_SECONDS
 from kamailio import edges
+from users.models import PbxUser
 
 from .models import HotDeskSession, RegistrationLogEntry, SessionEnd
 from .sessions import aor_of
@@ -36,12 +37,20 @@ class LogoutResult:
 
 
 def force_logout(
-    *, session: HotDeskSession, actor: Actor, end_calls: bool = False, now: datetime | None = None
+    *,
+    session: HotDeskSession,
+    actor: Actor,
+    end_calls: bool = False,
+    sticky: bool = True,
+    now: datetime | None = None,
 ) -> LogoutResult:
     """End a live session now: close it as "forced" by `actor`, audit it, remove the binding.
 
     With `end_calls`, the operator's answered calls are ended too (a BYE to each side): a
-    logout alone stops new calls and lets a call in progress finish.
+    logout alone stops new calls and lets a call in progress finish. `sticky`: the handset's
+    refreshes of this login are refused from now on (`PbxUser.logged_out_call_id`), so it
+    does not log the operator straight back in; without it, its next refresh is decided as
+    usual and may open a new session.
 
     The session is closed before the binding is removed: a handset that registers again in
     between then opens a new session instead of refreshing the one being closed. The binding
@@ -57,6 +66,8 @@ def force_logout(
         )
         if not closed:
             return LogoutResult(ended=False)
+        if sticky and session.pbx_user_id is not None:
+            keep_logged_out(pbx_user_id=session.pbx_user_id, call_id=session.call_id)
         record(
             actor=actor,
             action=Action.SESSION_LOGGED_OUT,
@@ -92,6 +103,7 @@ def log_out_user(*, pbx_user, actor: Actor, why: str, now: datetime | None = Non
             )
         )
         for session in open_sessions:
+            keep_logged_out(pbx_user_id=pbx_user.pk, call_id=session.call_id)
             session.ended_at = now
             session.end_reason = SessionEnd.FORCED
             session.ended_by = actor.label[:150]
@@ -105,6 +117,11 @@ def log_out_user(*, pbx_user, actor: Actor, why: str, now: datetime | None = Non
         if open_sessions or _may_be_registered(pbx_user):
             transaction.on_commit(partial(_remove_binding_later, aor=aor_of(pbx_user)))
     return len(open_sessions)
+
+
+def keep_logged_out(*, pbx_user_id: int, call_id: str) -> None:
+    """Refuse refreshes of the login `call_id` of the user from now on (see `policy.decide`)."""
+    PbxUser.objects.filter(pk=pbx_user_id).update(logged_out_call_id=call_id[:255])
 
 
 def remove_install_bindings_later(*, install) -> int:

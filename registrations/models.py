@@ -16,6 +16,7 @@ class ReasonCode(models.TextChoices):
     WRONG_PIN = Reason.WRONG_PIN.value, "Wrong PIN"
     NO_OUTCOME = Reason.NO_OUTCOME.value, "No outcome reported: counted as a wrong PIN"
     TOO_LATE = Reason.TOO_LATE.value, "Too late: the edge had answered 503 already"
+    LOGGED_OUT = Reason.LOGGED_OUT.value, "Logged out: log in again at a desk"
 
 
 class Lockout(models.Model):

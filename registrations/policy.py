@@ -81,6 +81,9 @@ class Reason(enum.StrEnum):
     # Nor this: the check reached the portal after the edge had given up on it (a slow
     # portal) and answered the phone 503; nothing was handed out.
     TOO_LATE = "too_late"
+    # The refresh of a login an administrator or a logout time ended: it stays ended; the
+    # operator logs in again at a desk.
+    LOGGED_OUT = "logged_out"
 
     @property
     def public(self) -> str:
@@ -103,6 +106,8 @@ class UserFacts:
     extension: str
     hot_desk_access: bool
     pin_ha1: str
+    # The Call-ID of a login that was ended for good (forced or timed logout), or "".
+    logged_out_call_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +183,7 @@ def decide(
     source_ip: str,
     now: datetime,
     deregistration: bool = False,
+    call_id: str = "",
 ) -> Decision:
     """Decide whether one REGISTER may pass; see the module docstring.
 
@@ -205,6 +211,11 @@ def decide(
         return Decision(False, Reason.NO_PIN_SET)
     if lock_is_active(lock, now=now):
         return Decision(False, Reason.LOCKED)
+    # A logout that ended this very login sticks: the handset's refresh does not log the
+    # operator back in. Checked before any digest, so a refresh with an old PIN after a new
+    # one was set is no guess at the new PIN either.
+    if call_id and call_id == user.logged_out_call_id and not deregistration:
+        return Decision(False, Reason.LOGGED_OUT)
     return Decision(True, Reason.OK, ha1=user.pin_ha1)
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from installs.models import MAX_EXPIRY_SECONDS
 from kamailio import edges
 from kamailio.rpc import Binding
+from users.models import PbxUser
 
 from .models import EventKind, HotDeskSession, RegistrationLogEntry, SessionEnd
 
@@ -206,6 +207,12 @@ class _SessionChanges:
             )
         # Closed ones first: `one_open_session` would refuse a new session beside an old one.
         HotDeskSession.objects.bulk_create(self.opened)
+        if self.opened:
+            # A new login (its Call-ID was not the refused one): an older logout no longer
+            # needs to stick. One statement for the batch, touching only users that had one.
+            PbxUser.objects.filter(pk__in=[session.pbx_user_id for session in self.opened]).exclude(
+                logged_out_call_id=""
+            ).update(logged_out_call_id="")
 
 
 def end_for_restarted_edge(*, edge: str, now: datetime | None = None) -> int:

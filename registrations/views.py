@@ -123,7 +123,11 @@ class ForceLogoutView(InstallScopedMixin, View):
         who = f"{session.extension} {session.user_name}".strip()
         end_calls = request.POST.get("end_calls") == "1"
         result = logouts.force_logout(
-            session=session, actor=Actor.for_user(request.user), end_calls=end_calls
+            session=session,
+            actor=Actor.for_user(request.user),
+            end_calls=end_calls,
+            # Unless the administrator says so, the handset's refresh must not log back in.
+            sticky=request.POST.get("let_back_in") != "1",
         )
         level, text = _logout_message(who, result)
         if end_calls and result.ended:

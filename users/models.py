@@ -23,6 +23,10 @@ class PbxUser(models.Model):
     hot_desk_access = models.BooleanField("Hot Desk Access", default=False)
     pin_ha1 = models.CharField(max_length=32, blank=True, default="", editable=False)
     pin_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The Call-ID of the login an administrator (or a logout time) ended: that handset's
+    # automatic refreshes are refused from then on, so the logout sticks; a new login at a
+    # desk (a new Call-ID) is decided as usual. Only ever compared for equality, to deny.
+    logged_out_call_id = models.CharField(max_length=255, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -132,3 +132,43 @@ def test_command_line_as_documented(install):
 
     install.refresh_from_db()
     assert install.pbx_address == "sip:10.0.0.5:5060"
+
+
+def test_sets_the_time_zone_and_when_logins_end_and_audits_it(install):
+    set_install(time_zone="America/New_York", max_login_minutes="600", daily_logout="19:00")
+
+    install.refresh_from_db()
+    assert (install.time_zone, install.max_login_minutes, str(install.daily_logout_at)) == (
+        "America/New_York",
+        600,
+        "19:00:00",
+    )
+    event = AuditEvent.objects.filter(action=Action.INSTALL_CHANGED).latest("pk")
+    assert set(event.changes) == {"time_zone", "max_login_minutes", "daily_logout_at"}
+
+    set_install(max_login_minutes="", daily_logout="")
+    install.refresh_from_db()
+    assert (install.max_login_minutes, install.daily_logout_at) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"time_zone": "Mars/Olympus"}, "time_zone"),
+        ({"time_zone": "../../etc/passwd"}, "time_zone"),
+        ({"max_login_minutes": "0"}, "max_login_minutes"),
+        ({"max_login_minutes": "ten"}, "max_login_minutes"),
+        ({"max_login_minutes": "20000"}, "max_login_minutes"),
+        ({"daily_logout": "7pm"}, "daily_logout_at"),
+    ],
+)
+def test_bad_logout_settings_are_refused_and_change_nothing(install, options, field):
+    message = refused(**options)
+
+    assert message.startswith(f"{field}: ")
+    install.refresh_from_db()
+    assert (install.time_zone, install.max_login_minutes, install.daily_logout_at) == (
+        "Europe/London",
+        None,
+        None,
+    )

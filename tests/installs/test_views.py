@@ -152,3 +152,44 @@ def test_audit_log_lists_the_installs_events_newest_first(portal_client, install
     shown = re.findall(r"<td>(\d{4} \w+)</td>", page)
     assert shown == ["1003 Newest", "1002 Middle", "1001 Oldest"]
     assert "Elsewhere" not in page
+
+
+def test_the_settings_tab_sets_the_time_zone_and_when_logins_end(portal_client, install):
+    response = portal_client.post(
+        settings_url(install),
+        {
+            "name": install.name,
+            "registration_expiry": "500",
+            "time_zone": "Asia/Tokyo",
+            "max_login_minutes": "480",
+            "daily_logout_at": "18:30",
+        },
+    )
+
+    assert response.status_code == 302
+    install.refresh_from_db()
+    assert (install.time_zone, install.max_login_minutes, str(install.daily_logout_at)) == (
+        "Asia/Tokyo",
+        480,
+        "18:30:00",
+    )
+    page = portal_client.get(settings_url(install)).content.decode()
+    assert 'value="18:30"' in page and 'value="Asia/Tokyo"' in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("time_zone", "Not/AZone"), ("max_login_minutes", "0"), ("daily_logout_at", "25:00")],
+)
+def test_bad_logout_settings_are_errors_beside_their_field(
+    portal_client, install, field_error, field, value
+):
+    response = portal_client.post(
+        settings_url(install),
+        {"name": install.name, "registration_expiry": "500", field: value},
+    )
+
+    assert response.status_code == 200
+    assert field_error(response, field)
+    install.refresh_from_db()
+    assert (install.time_zone, install.max_login_minutes) == ("Europe/London", None)

@@ -36,6 +36,11 @@ HA1 = hashlib.md5(b"201:pbx.example.com:4321").hexdigest()
 USER = UserFacts(extension="201", hot_desk_access=True, pin_ha1=HA1)
 REVOKED_USER = UserFacts(extension="201", hot_desk_access=False, pin_ha1=HA1)
 USER_WITHOUT_PIN = UserFacts(extension="201", hot_desk_access=True, pin_ha1="")
+# Logged out by an administrator from the login with this Call-ID.
+LOGGED_OUT_CALL_ID = "a84b4c76e66710@203.0.113.7"
+LOGGED_OUT_USER = UserFacts(
+    extension="201", hot_desk_access=True, pin_ha1=HA1, logged_out_call_id=LOGGED_OUT_CALL_ID
+)
 
 TRUSTED = (
     ipaddress.ip_network("203.0.113.0/24"),
@@ -91,6 +96,7 @@ REASON_ROWS = [
     _row("malformed-source", Reason.MALFORMED_SOURCE, source_ip="abc"),
     _row("untrusted-source", Reason.UNTRUSTED_SOURCE, source_ip=UNTRUSTED_SOURCE),
     _row("locked", Reason.LOCKED, lock=LOCKED_FOR_AN_HOUR),
+    _row("logged-out", Reason.LOGGED_OUT, user=LOGGED_OUT_USER, call_id=LOGGED_OUT_CALL_ID),
 ]
 
 PRECEDENCE_ROWS = [
@@ -371,6 +377,18 @@ def _check(overrides: dict[str, Any], expected: Reason) -> None:
 @pytest.mark.parametrize(("overrides", "expected"), REASON_ROWS)
 def test_each_rule_denies_with_its_own_reason(overrides: dict[str, Any], expected: Reason) -> None:
     _check(overrides, expected)
+
+
+@pytest.mark.parametrize(
+    ("call_id", "deregistration"),
+    [("a-new-login@203.0.113.7", False), ("", False), (LOGGED_OUT_CALL_ID, True)],
+)
+def test_a_logout_sticks_only_to_the_login_it_ended(call_id: str, deregistration: bool) -> None:
+    # Another login (another Call-ID), a check without one (Explain), and the handset's own
+    # log-out (Expires: 0) of the ended login are all decided as before.
+    decision = _decide(user=LOGGED_OUT_USER, call_id=call_id, deregistration=deregistration)
+
+    assert decision.allow
 
 
 def test_every_reason_but_the_reported_ones_is_reachable_from_decide() -> None:

@@ -1,3 +1,5 @@
+from datetime import time
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -9,13 +11,21 @@ from installs.models import Install
 from installs.validators import normalise_pbx_address
 
 # What the command may change, as the install settings page does.
-FIELDS = ("name", "registration_expiry", "pbx_address")
+FIELDS = (
+    "name",
+    "registration_expiry",
+    "pbx_address",
+    "time_zone",
+    "max_login_minutes",
+    "daily_logout_at",
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Change an install's settings: its name, registration expiry and PBX address "
-        '(--pbx-address "" removes it). Audited; the SIP domain never changes.'
+        "Change an install's settings: its name, registration expiry, PBX address, time zone "
+        "and when hot-desk logins end (an empty value removes an address or a limit). Audited; "
+        "the SIP domain never changes."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,10 +36,22 @@ class Command(BaseCommand):
             "--pbx-address",
             help="SIP URI of the PBX or trunk, sip:HOST[:PORT][;transport=udp|tcp|tls]",
         )
+        parser.add_argument("--time-zone", help="IANA time zone, e.g. Europe/London")
+        parser.add_argument(
+            "--max-login-minutes", help='Log operators out this long after login ("" : no limit)'
+        )
+        parser.add_argument(
+            "--daily-logout",
+            help='Log every operator out daily at HH:MM[:SS] local time ("" : never)',
+        )
 
     def handle(self, *args, domain: str, name, expiry, pbx_address, **options) -> None:
-        if name is None and expiry is None and pbx_address is None:
-            raise CommandError("Nothing to change: give --name, --expiry or --pbx-address.")
+        limits = {key: options[key] for key in ("time_zone", "max_login_minutes", "daily_logout")}
+        if name is None and expiry is None and pbx_address is None and not _given(limits):
+            raise CommandError(
+                "Nothing to change: give --name, --expiry, --pbx-address, --time-zone, "
+                "--max-login-minutes or --daily-logout."
+            )
         with transaction.atomic():
             install = (
                 Install.objects.select_for_update()
@@ -46,6 +68,7 @@ class Command(BaseCommand):
                     install.registration_expiry = expiry
                 if pbx_address is not None:
                     install.pbx_address = _pbx_address(pbx_address)
+                _set_limits(install, **limits)
                 install.full_clean()
             except ValidationError as error:
                 raise fail_with(error) from None
@@ -68,3 +91,26 @@ def _pbx_address(text: str) -> str:
         return normalise_pbx_address(text)
     except ValidationError as error:
         raise ValidationError({"pbx_address": error.messages}) from None
+
+
+def _given(limits: dict) -> bool:
+    return any(value is not None for value in limits.values())
+
+
+def _set_limits(install: Install, *, time_zone, max_login_minutes, daily_logout) -> None:
+    """The logout settings, parsed as the Settings form would; "" removes a limit."""
+    if time_zone is not None:
+        install.time_zone = time_zone.strip()
+    if max_login_minutes is not None:
+        text = max_login_minutes.strip()
+        if text and not (text.isascii() and text.isdigit()):
+            raise ValidationError({"max_login_minutes": ["Enter a whole number of minutes."]})
+        install.max_login_minutes = int(text) if text else None
+    if daily_logout is not None:
+        text = daily_logout.strip()
+        try:
+            install.daily_logout_at = time.fromisoformat(text) if text else None
+        except ValueError:
+            raise ValidationError(
+                {"daily_logout_at": ["Enter a time as HH:MM, e.g. 19:00."]}
+            ) from None
