@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from registrations.dashboard import Activity, live_activity
+from registrations.timed_logouts import busy_operators
 
 from . import recording
 from .models import CallRecord, Direction
@@ -41,3 +42,21 @@ def describe(call: CallRecord, *, as_operator: bool) -> str:
         return f"On a call with {other} ({direction})"
     calling = as_operator and call.direction != Direction.IN
     return f"Calling {other} ({direction})" if calling else f"{other} is calling ({direction})"
+
+
+@receiver(busy_operators, dispatch_uid="calls.busy_operators")
+def operators_on_a_call(
+    sender: Any, *, install_ids: list[int], **kwargs: Any
+) -> set[tuple[int, str]]:
+    """(install_id, extension) of everyone on either side of a call in progress: their
+    install's logout time waits for the call to end."""
+    recording.close_stale_calls(now=timezone.now())
+    busy: set[tuple[int, str]] = set()
+    calls = CallRecord.objects.filter(install_id__in=install_ids, ended_at__isnull=True)
+    for install_id, extension, other, direction in calls.values_list(
+        "install_id", "extension", "other_party", "direction"
+    ):
+        busy.add((install_id, extension))
+        if direction == Direction.INTERNAL:
+            busy.add((install_id, other))
+    return busy

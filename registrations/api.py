@@ -19,7 +19,7 @@ from common.django_internals import in_transaction, skip_health_check
 from common.outages import OutageLog
 from kamailio.credentials import authenticate
 
-from . import call_tables, recording
+from . import call_tables, recording, timed_logouts
 from .api_forms import (
     BadParams,
     form_params,
@@ -190,6 +190,17 @@ class EventBatchView(EdgeAPIView):
                 "rejected": batch.rejected,
             }
         )
+
+
+class SessionTickView(EdgeAPIView):
+    """POST sessions/tick: end the logins whose install's logout time has come.
+
+    The edges call it with their periodic table fetch, so the logout times need no cron job
+    of their own (registrations.timed_logouts).
+    """
+
+    def post(self, request: HttpRequest) -> JsonResponse:
+        return JsonResponse({"ok": True, "ended": timed_logouts.end_due_sessions()})
 
 
 class LockedTableView(EdgeAPIView):

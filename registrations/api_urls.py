@@ -13,4 +13,5 @@ urlpatterns = [
     path("register/events", api.EventBatchView.as_view(), name="events"),
     path("pbx", api.PbxTableView.as_view(), name="pbx"),
     path("locked", api.LockedTableView.as_view(), name="locked"),
+    path("sessions/tick", api.SessionTickView.as_view(), name="session_tick"),
 ]

@@ -119,6 +119,29 @@ def log_out_user(*, pbx_user, actor: Actor, why: str, now: datetime | None = Non
     return len(open_sessions)
 
 
+def end_on_time(*, session: HotDeskSession, reason: str, now: datetime) -> bool:
+    """End a session whose install's logout time has come (`timed_logouts`): closed with
+    `reason`, audited, the binding removed on every edge once committed, and sticky like a
+    forced logout. False if it had ended already."""
+    with transaction.atomic():
+        closed = HotDeskSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
+            ended_at=now, end_reason=reason
+        )
+        if not closed:
+            return False
+        if session.pbx_user_id is not None:
+            keep_logged_out(pbx_user_id=session.pbx_user_id, call_id=session.call_id)
+            aor = aor_of(session.pbx_user)
+            transaction.on_commit(partial(_remove_binding_later, aor=aor))
+        record(
+            actor=Actor.system(SessionEnd(reason).label),
+            action=Action.SESSION_LOGGED_OUT,
+            install=session.install,
+            obj=f"{session} ({SessionEnd(reason).label})",
+        )
+    return True
+
+
 def keep_logged_out(*, pbx_user_id: int, call_id: str) -> None:
     """Refuse refreshes of the login `call_id` of the user from now on (see `policy.decide`)."""
     PbxUser.objects.filter(pk=pbx_user_id).update(logged_out_call_id=call_id[:255])

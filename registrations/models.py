@@ -166,6 +166,8 @@ class SessionEnd(models.TextChoices):
     FORCED = "forced", "Forced logout"
     EDGE_RESTARTED = "edge_restarted", "SIP edge restarted (binding lost)"
     NO_BINDING = "no_binding", "No binding on any SIP edge"
+    MAX_LOGIN = "max_login", "Maximum login time reached"
+    DAILY_LOGOUT = "daily_logout", "Daily logout"
 
 
 class HotDeskSession(models.Model):

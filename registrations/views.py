@@ -14,11 +14,12 @@ from audit.trail import Actor
 from installs.scoping import InstallScopedMixin
 from users.models import PbxUser
 
-from . import dashboard, lockouts, logouts
+from . import dashboard, lockouts, logouts, timed_logouts
 from .evaluation import evaluate
 from .explanations import EXPLANATIONS
 from .forms import ExplainForm, LogFilterForm
 from .models import HotDeskSession, RegistrationLogEntry
+from .session_limits import DAILY_LOGOUT, session_end
 
 
 class RegistrationLogView(InstallScopedMixin, ListView):
@@ -84,8 +85,10 @@ class DashboardView(InstallScopedMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         live = dashboard.live_sessions(install=self.install)
         doing = dashboard.activities(install=self.install, sessions=live.sessions)
+        limits = timed_logouts.limits_of(self.install)
         for session in live.sessions:
             session.activity = doing.get(session.extension)  # type: ignore[attr-defined]
+            session.ends = session_end(logged_in_at=session.logged_in_at, limits=limits)  # type: ignore[attr-defined]
         page = Paginator(dashboard.history(install=self.install), dashboard.HISTORY_PAGE_SIZE)
         page_obj = page.get_page(self.request.GET.get("page"))
         return super().get_context_data(
@@ -98,6 +101,8 @@ class DashboardView(InstallScopedMixin, TemplateView):
             paginator=page,
             is_paginated=page_obj.has_other_pages(),
             refresh_seconds=self.refresh_seconds,
+            daily_logout=DAILY_LOGOUT,
+            install_zone=self.install.zone,
             **kwargs,
         )
 

@@ -137,6 +137,18 @@ class Desk:
             sent_by=self._sent_by,
         ).status
 
+    def refresh(self, *, cseq: int) -> Response:
+        """The handset's periodic re-REGISTER of its login: same Call-ID, a higher CSeq."""
+        return self.phone.login(
+            user=self.extension,
+            domain=self.domain,
+            pin=self.pin,
+            call_id=self.login_call_id,
+            cseq=cseq,
+            contact=self.contact,
+            sent_by=self._sent_by,
+        )
+
     def log_out(self) -> int:
         return self.phone.login(
             user=self.extension,

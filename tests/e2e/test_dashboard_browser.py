@@ -322,6 +322,35 @@ def test_log_out_and_end_the_call_hangs_up_a_softphone_call_from_the_dashboard(
     assert records.open_sessions(ann.extension, ACME) == []
 
 
+def test_a_forced_logout_stays_out_across_the_handsets_refresh(
+    e2e_database, records, edge, chromium_page
+):
+    from .seed import PIN, SEATS
+    from .sip_calls import Desk
+
+    page = chromium_page
+    seat = SEATS["call_26"]
+    with Desk(edge=(edge.host, edge.port), extension=seat.extension, domain=ACME, pin=PIN) as desk:
+        assert desk.log_in() == 200
+        eventually(lambda: records.open_sessions(seat.extension, ACME), until=bool)
+        try:
+            log_in_to_the_dashboard(page, e2e_database[0], CALLS_ADMIN + "-3")
+            row = page.locator(f"#live-sessions tr[data-extension='{seat.extension}']")
+            page.once("dialog", lambda dialog: dialog.accept())
+            row.get_by_role("button", name="Log out", exact=True).click()
+            expect(page.get_by_role("alert")).to_contain_text(f"Logged out {seat.extension}")
+        except Exception:
+            screenshot(page, "sticky-failure")
+            raise
+
+        # The handset's own refresh, a few hundred seconds later in real life: refused.
+        refused = desk.refresh(cseq=20)
+        assert (refused.status, refused.reason) == (403, "Forbidden (logged_out)"), refused.raw
+        page.reload()
+        expect(row).to_have_count(0)
+        assert records.open_sessions(seat.extension, ACME) == []
+
+
 def _bindable(port: int) -> bool:
     for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
         with socket.socket(socket.AF_INET, kind) as sock:

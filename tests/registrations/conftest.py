@@ -85,6 +85,15 @@ def edge(db):
 
 
 @pytest.fixture
+def rpc_only_edge(db):
+    """The JSON-RPC stand-in as an edge of its own, for tests that also call the API as
+    edge-1 (`edge_client`): a module overrides `edge` with it."""
+    with StandInServer() as standin:
+        SipCredentialFactory(name="edge-rpc", rpc_url=standin.url)
+        yield standin
+
+
+@pytest.fixture
 def live(hot_desk_user, edge):
     """1001 Ann Smith logged in from 203.0.113.7 on a desk phone, and registered on edge-1."""
     edge.add(AOR, DESK_PHONE, expires=500)

@@ -12,21 +12,16 @@ import pytest
 from audit.trail import Actor
 from registrations import logouts
 from registrations.models import Lockout
-from tests.factories import SipCredentialFactory
 from users import services
 
 from .helpers import check, report
-from .kamailio_standin import StandInServer
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def edge(db):
-    """The JSON-RPC stand-in, as an edge of its own: edge-1 is the API's (edge_client)."""
-    with StandInServer() as standin:
-        SipCredentialFactory(name="edge-rpc", rpc_url=standin.url)
-        yield standin
+def edge(rpc_only_edge):
+    return rpc_only_edge
 
 
 def refresh(edge_client, session, **overrides):
