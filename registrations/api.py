@@ -139,7 +139,12 @@ class CheckView(EdgeAPIView):
         decision = evaluation.decision
         if decision.allow:
             return JsonResponse(
-                {"allow": True, "ha1": decision.ha1, "reason": decision.reason.value}
+                {
+                    "allow": True,
+                    "ha1": decision.ha1,
+                    "reason": decision.reason.value,
+                    "expires": evaluation.max_expires,
+                }
             )
         return JsonResponse({"allow": False, "reason": decision.reason.public}, status=403)
 

@@ -35,6 +35,8 @@ class Evaluation:
     decision: Decision
     install_id: int | None
     pbx_user_id: int | None
+    # The install's registration expiry: the longest binding the edge is to grant.
+    max_expires: int | None = None
 
 
 _networks_lock = threading.Lock()
@@ -51,6 +53,7 @@ class _UserRow(NamedTuple):
     pin_ha1: str
     logged_out_call_id: str
     install__trusted_ranges_version: int
+    install__registration_expiry: int
     lockout__locked_until: datetime | None
     lockout__locked_indefinitely: bool
 
@@ -172,7 +175,12 @@ def evaluate(
         deregistration=deregistration,
         call_id=call_id,
     )
-    return Evaluation(decision=decision, install_id=row.install_id, pbx_user_id=row.pk)
+    return Evaluation(
+        decision=decision,
+        install_id=row.install_id,
+        pbx_user_id=row.pk,
+        max_expires=row.install__registration_expiry,
+    )
 
 
 def evaluate_attempt(

@@ -7,7 +7,7 @@ and the handset's next refresh is refused (`logged_out`) while a new login at a 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -61,3 +61,35 @@ def test_a_login_ends_at_the_daily_logout_time_and_its_refresh_stays_out(
         # Logging in again at the desk (a new login, a new Call-ID) works.
         desk.login_call_id += "-again"
         assert desk.log_in() == 200
+
+
+def test_the_installs_registration_expiry_bounds_what_a_handset_is_granted(edge, records):
+    seat = SEATS["call_24"]  # acme.pbx.test: registration expiry 500 s (the default)
+    with Desk(edge=(edge.host, edge.port), extension=seat.extension, domain=ACME, pin=PIN) as desk:
+        # The first answer for the domain teaches this edge the install's expiry.
+        assert desk.log_in() == 200
+        desk.login_call_id += "-long"
+        granted = desk.phone.login(
+            user=seat.extension,
+            domain=ACME,
+            pin=PIN,
+            call_id=desk.login_call_id,
+            cseq=1,
+            contact=desk.contact,
+            expires=3600,
+        )
+
+    assert granted.status == 200, granted.raw
+    contact = granted.header("contact") or ""
+    assert ";expires=500" in contact, contact
+    (session,) = eventually(
+        lambda: records.open_sessions(seat.extension, ACME),
+        until=lambda rows: len(rows) == 1 and rows[0]["call_id"] == desk.login_call_id,
+    )
+    granted_for = _moment(session["expires_at"]) - _moment(session["logged_in_at"])
+    assert granted_for.total_seconds() <= 501
+
+
+def _moment(value) -> datetime:
+    # SQLite hands back text, PostgreSQL a datetime.
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

@@ -49,6 +49,8 @@ def test_allowed_register_gets_200_with_the_ha1_of_extension_domain_and_pin(
         "allow": True,
         "ha1": expected_ha1("1001", "acme.pbx.test", GOOD_PIN),
         "reason": "ok",
+        # The install's registration expiry: the longest binding the edge grants.
+        "expires": hot_desk_user.install.registration_expiry,
     }
 
 
