@@ -1,7 +1,10 @@
+from typing import Any
+
 from django import forms
 
 from users.validators import validate_extension
 
+from . import log_rows
 from .models import ReasonCode
 
 
@@ -14,7 +17,26 @@ class ExplainForm(forms.Form):
 
 class LogFilterForm(forms.Form):
     extension = forms.CharField(required=False, max_length=64)
-    decision = forms.ChoiceField(
-        required=False, choices=[("", "Any"), ("allow", "Allowed"), ("deny", "Denied")]
+    source_ip = forms.GenericIPAddressField(required=False, label="Source address")
+    outcome = forms.ChoiceField(
+        required=False, choices=[("", "Any outcome"), *log_rows.OUTCOMES.items()]
     )
-    reason = forms.ChoiceField(required=False, choices=[("", "Any"), *ReasonCode.choices])
+    reason = forms.ChoiceField(
+        required=False, label="Reason code", choices=[("", "Any reason"), *ReasonCode.choices]
+    )
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if select else "form-control"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error("until", "Must be on or after the From date.")
+        cleaned["extension"] = (cleaned.get("extension") or "").strip()
+        return cleaned

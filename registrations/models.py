@@ -138,6 +138,11 @@ class RegistrationLogEntry(models.Model):
     contact = models.CharField(max_length=512, blank=True)
     edge = models.CharField(max_length=64, blank=True)
     attempt = models.CharField(max_length=64, blank=True)
+    # A wrong PIN: how many the user had in the lockout's short window after this one (the
+    # log says "2 of 5 before a lock"); None for other entries and for unknown users.
+    wrong_pins = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The lock this wrong PIN set off, if it did.
+    locked = models.BooleanField(default=False)
 
     class Meta:
         verbose_name_plural = "registration log"

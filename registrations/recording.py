@@ -55,7 +55,7 @@ def handle_report(*, params: dict, edge: str) -> bool:
     now = timezone.now()
     try:
         with transaction.atomic():
-            RegistrationLogEntry.objects.create(
+            entry = RegistrationLogEntry.objects.create(
                 install=install,
                 kind=EventKind.AUTH_FAILED,
                 allowed=False,
@@ -69,7 +69,13 @@ def handle_report(*, params: dict, edge: str) -> bool:
             if pbx_user is not None and _is_trusted_source(
                 params["ip"], pbx_user.install_id, pbx_user.install.trusted_ranges_version
             ):
-                lockouts.record_failure(pbx_user=pbx_user, source_ip=params["ip"], now=now)
+                lockout = lockouts.record_failure(
+                    pbx_user=pbx_user, source_ip=params["ip"], now=now
+                )
+                # For the log's words ("Wrong PIN, 2 of 5 before a lock").
+                entry.locked = lockout.locked_at == now
+                entry.wrong_pins = lockout.window_failures
+                entry.save(update_fields=["locked", "wrong_pins"])
             # Its guess is counted now (or not at all), no longer in flight.
             permits.release(edge=edge, attempt=params["attempt"])
     except IntegrityError:

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -14,7 +15,7 @@ from audit.trail import Actor
 from installs.scoping import InstallScopedMixin
 from users.models import PbxUser
 
-from . import dashboard, lockouts, logouts, timed_logouts
+from . import dashboard, lockouts, log_rows, logouts, timed_logouts
 from .evaluation import evaluate
 from .explanations import EXPLANATIONS
 from .forms import ExplainForm, LogFilterForm
@@ -30,20 +31,23 @@ class RegistrationLogView(InstallScopedMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self) -> QuerySet[RegistrationLogEntry]:
-        entries = RegistrationLogEntry.objects.filter(install=self.install)
         self.filters = LogFilterForm(self.request.GET or None)
-        if self.filters.is_valid():
-            wanted = self.filters.cleaned_data
-            if wanted["extension"]:
-                entries = entries.filter(extension=wanted["extension"].strip())
-            if wanted["decision"]:
-                entries = entries.filter(allowed=wanted["decision"] == "allow")
-            if wanted["reason"]:
-                entries = entries.filter(reason=wanted["reason"])
-        return entries
+        if not self.filters.is_bound:
+            return log_rows.attempts(self.install)
+        if not self.filters.is_valid():
+            return RegistrationLogEntry.objects.none()
+        return log_rows.attempts(self.install, **self.filters.cleaned_data)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(filters=self.filters, tab="reglog", **kwargs)
+        context = super().get_context_data(
+            filters=self.filters,
+            tab="reglog",
+            time_zone=timezone.get_current_timezone_name(),
+            **kwargs,
+        )
+        for row in context["entries"]:
+            row.words, row.tone = log_rows.words(row), log_rows.tone(row)
+        return context
 
 
 class ExplainView(InstallScopedMixin, FormView):
@@ -53,16 +57,28 @@ class ExplainView(InstallScopedMixin, FormView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(tab="explain", **kwargs)
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The Registration log links here with ?extension=...&source_ip=...: explain at once.
+        if "extension" in request.GET:
+            form = ExplainForm(request.GET)
+            return self.form_valid(form) if form.is_valid() else self.form_invalid(form)
+        return super().get(request, *args, **kwargs)
+
     def form_valid(self, form: ExplainForm) -> HttpResponse:
+        extension, source_ip = form.cleaned_data["extension"], form.cleaned_data["source_ip"]
         evaluation = evaluate(
-            domain=self.install.sip_domain,
-            extension=form.cleaned_data["extension"],
-            source_ip=form.cleaned_data["source_ip"],
+            domain=self.install.sip_domain, extension=extension, source_ip=source_ip
         )
         reason = evaluation.decision.reason
+        last = log_rows.attempts(self.install, extension=extension, source_ip=source_ip).first()
         return self.render_to_response(
             self.get_context_data(
-                form=form, decision=evaluation.decision, explanation=EXPLANATIONS[reason]
+                form=form,
+                decision=evaluation.decision,
+                explanation=EXPLANATIONS[reason],
+                last_attempt=last,
+                last_words=log_rows.words(last) if last else "",
+                advice=log_rows.advice(last) if last else "",
             )
         )
 

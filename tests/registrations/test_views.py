@@ -255,7 +255,7 @@ def test_registration_log_lists_newest_first(portal_client, install):
     assert page.index("Handset-A") < page.index("Handset-B") < page.index("Handset-C")
 
 
-def test_registration_log_filters_by_extension_decision_and_reason(portal_client, install):
+def test_registration_log_filters_by_extension_outcome_and_reason(portal_client, install):
     log_entry(install, extension="1001", user_agent="a")
     log_entry(install, extension="1002", user_agent="b")
     log_entry(install, extension="1001", allowed=False, reason="untrusted_source", user_agent="c")
@@ -265,10 +265,9 @@ def test_registration_log_filters_by_extension_decision_and_reason(portal_client
         return set(listed_user_agents(portal_client.get(log_url(install), query)))
 
     assert shown(extension="1001") == {"a", "c"}
-    assert shown(decision="allow") == {"a", "b"}
-    assert shown(decision="deny") == {"c", "d"}
+    assert shown(outcome="denied") == {"c", "d"}
     assert shown(reason="locked") == {"d"}
-    assert shown(extension="1002", decision="deny") == {"d"}
+    assert shown(extension="1002", outcome="denied") == {"d"}
     assert shown(extension="1002", reason="untrusted_source") == set()
 
 
@@ -315,7 +314,7 @@ def test_registration_log_of_another_customers_install_is_404(portal_client, oth
     assert portal_client.get(log_url(other_install)).status_code == 404
 
 
-def test_registration_log_shows_source_user_agent_and_expiry(portal_client, install):
+def test_registration_log_shows_source_user_agent_and_the_outcome_in_words(portal_client, install):
     log_entry(
         install,
         allowed=False,
@@ -331,5 +330,5 @@ def test_registration_log_shows_source_user_agent_and_expiry(portal_client, inst
 
     assert "192.0.2.7:5062 tls" in page
     assert "Handset/9" in page
-    assert "<code>untrusted_source</code>" in page
-    assert "<td>300</td>" in page
+    assert "Not from a trusted network: 192.0.2.7</span>" in page
+    assert ">untrusted_source</code>" in page
