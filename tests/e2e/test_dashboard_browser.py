@@ -351,6 +351,39 @@ def test_a_forced_logout_stays_out_across_the_handsets_refresh(
         assert records.open_sessions(seat.extension, ACME) == []
 
 
+def test_a_real_wrong_pin_shows_in_the_log_in_words_and_explain_says_what_to_do(
+    e2e_database, records, edge, chromium_page
+):
+    from .seed import SEATS, WRONG_PIN
+    from .sip_calls import Desk
+
+    page = chromium_page
+    seat = SEATS["call_11"]
+    with Desk(
+        edge=(edge.host, edge.port), extension=seat.extension, domain=ACME, pin=WRONG_PIN
+    ) as desk:
+        assert desk.log_in() == 403
+    eventually(lambda: records.failures(seat.extension, ACME), until=lambda count: count >= 1)
+    try:
+        log_in_to_the_dashboard(page, e2e_database[0], CALLS_ADMIN + "-4")
+        page.locator("ul.nav-tabs").get_by_role("link", name="Registration log").click()
+        page.get_by_label("Extension").fill(seat.extension)
+        page.get_by_role("button", name="Filter").click()
+        first = page.locator("#registration-log tbody tr").first
+        expect(first.locator("[data-role=outcome]")).to_contain_text(
+            "Wrong PIN, 1 of 5 before a lock"
+        )
+        screenshot(page, "log-wrong-pin")
+        first.get_by_role("link", name="Explain").click()
+        last = page.get_by_test_id("explain-last-attempt")
+        expect(last).to_contain_text("Wrong PIN, 1 of 5 before a lock")
+        expect(last).to_contain_text("set a new one on the user's page")
+        screenshot(page, "explain-wrong-pin")
+    except Exception:
+        screenshot(page, "log-failure")
+        raise
+
+
 def _bindable(port: int) -> bool:
     for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
         with socket.socket(socket.AF_INET, kind) as sock:
