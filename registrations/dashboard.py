@@ -31,6 +31,12 @@ HISTORY_PAGE_SIZE = 50
 live_activity = Signal()
 
 
+# Which desk each live session's handset is, as a room that knows the handsets says (by the
+# MAC in its user agent, or the address it registers from). Sent with install= and
+# sessions=; each receiver returns {session pk: desk name}.
+desk_names = Signal()
+
+
 @dataclass(frozen=True)
 class Activity:
     what: str  # e.g. "On a call with 1002 (internal)"
@@ -94,6 +100,29 @@ def activities(*, install, sessions: list[HotDeskSession]) -> dict[str, Activity
         if isinstance(answer, dict):
             found.update(answer)
     return found
+
+
+def desks(*, install, sessions: list[HotDeskSession]) -> dict[int, str]:
+    """{session pk: desk name} for the live sessions whose handset a receiver knows."""
+    found: dict[int, str] = {}
+    if not sessions:
+        return found
+    for _, answer in desk_names.send(sender=HotDeskSession, install=install, sessions=sessions):
+        if isinstance(answer, dict):
+            found.update(answer)
+    return found
+
+
+def matching(sessions: list[HotDeskSession], text: str) -> list[HotDeskSession]:
+    """The sessions of an extension (exactly) or a name (any part, any case) like `text`."""
+    text = text.strip().lower()
+    if not text:
+        return sessions
+    return [
+        session
+        for session in sessions
+        if session.extension == text or text in session.user_name.lower()
+    ]
 
 
 def history(*, install) -> QuerySet[HotDeskSession]:

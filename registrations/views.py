@@ -100,16 +100,22 @@ class DashboardView(InstallScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         live = dashboard.live_sessions(install=self.install)
-        doing = dashboard.activities(install=self.install, sessions=live.sessions)
+        find = self.request.GET.get("find", "")[:64]
+        shown = dashboard.matching(live.sessions, find)
+        desks = dashboard.desks(install=self.install, sessions=shown)
+        doing = dashboard.activities(install=self.install, sessions=shown)
         limits = timed_logouts.limits_of(self.install)
-        for session in live.sessions:
+        for session in shown:
+            session.desk = desks.get(session.pk, "")  # type: ignore[attr-defined]
             session.activity = doing.get(session.extension)  # type: ignore[attr-defined]
             session.ends = session_end(logged_in_at=session.logged_in_at, limits=limits)  # type: ignore[attr-defined]
         page = Paginator(dashboard.history(install=self.install), dashboard.HISTORY_PAGE_SIZE)
         page_obj = page.get_page(self.request.GET.get("page"))
         return super().get_context_data(
             tab="dashboard",
-            live=live.sessions,
+            live=shown,
+            live_total=len(live.sessions),
+            find=find,
             tables=live.tables,
             untracked=live.untracked,
             history=page_obj.object_list,

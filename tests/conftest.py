@@ -183,3 +183,27 @@ def manage_py(tmp_path_factory):
     migrated = run("migrate", "--no-input")
     assert migrated.returncode == 0, migrated.stderr
     return SimpleNamespace(run=run, database=database)
+
+
+# --- A SIP edge's JSON-RPC, stood in for (tests/registrations/kamailio_standin.py) ------------
+
+
+@pytest.fixture
+def edge(db):
+    """SIP edge edge-1 whose RPC URL is a running stand-in for Kamailio's JSON-RPC."""
+    from tests.registrations.kamailio_standin import StandInServer
+
+    with StandInServer() as standin:
+        SipCredentialFactory(name="edge-1", rpc_url=standin.url)
+        yield standin
+
+
+@pytest.fixture
+def rpc_only_edge(db):
+    """The JSON-RPC stand-in as an edge of its own, for tests that also call the API as
+    edge-1 (`edge_client`): a module overrides `edge` with it."""
+    from tests.registrations.kamailio_standin import StandInServer
+
+    with StandInServer() as standin:
+        SipCredentialFactory(name="edge-rpc", rpc_url=standin.url)
+        yield standin

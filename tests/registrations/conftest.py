@@ -17,10 +17,9 @@ import pytest
 from devtools.deployment import free_port, fresh_database, is_postgres, query
 from devtools.deployment import gunicorn as devtools_gunicorn
 from tests.conftest import run_manage
-from tests.factories import HotDeskSessionFactory, SipCredentialFactory
+from tests.factories import HotDeskSessionFactory
 
 from .helpers import AOR, DESK_PHONE
-from .kamailio_standin import StandInServer
 
 DEPLOYED_PIN = "2468"
 
@@ -74,23 +73,6 @@ def _deploy(tmp_path_factory, database_url: str) -> SimpleNamespace:
         edge_secret=created.stdout.strip().splitlines()[-1],
         engine="postgresql" if is_postgres(database_url) else "sqlite",
     )
-
-
-@pytest.fixture
-def edge(db):
-    """SIP edge edge-1 whose RPC URL is a running stand-in for Kamailio's JSON-RPC."""
-    with StandInServer() as standin:
-        SipCredentialFactory(name="edge-1", rpc_url=standin.url)
-        yield standin
-
-
-@pytest.fixture
-def rpc_only_edge(db):
-    """The JSON-RPC stand-in as an edge of its own, for tests that also call the API as
-    edge-1 (`edge_client`): a module overrides `edge` with it."""
-    with StandInServer() as standin:
-        SipCredentialFactory(name="edge-rpc", rpc_url=standin.url)
-        yield standin
 
 
 @pytest.fixture
