@@ -27,16 +27,26 @@ class Account(models.Model):
         return self.name
 
 
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", "Administrator"
+    # Sees the account's dashboards, logs and settings; changes nothing.
+    VIEWER = "viewer", "Viewer"
+
+
 class Membership(models.Model):
-    """Grants a portal user administration of one account."""
+    """Grants a portal user one account: to administer it, or only to see it."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ADMINISTRATOR)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["account", "user"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_known"
+            ),
         ]
 
     def __str__(self) -> str:

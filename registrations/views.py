@@ -51,6 +51,7 @@ class RegistrationLogView(InstallScopedMixin, ListView):
 
 
 class ExplainView(InstallScopedMixin, FormView):
+    changes_nothing = True  # a POST only asks
     form_class = ExplainForm
     template_name = "registrations/explain.html"
 

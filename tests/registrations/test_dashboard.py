@@ -641,3 +641,13 @@ def test_a_session_younger_than_the_grace_is_not_taken_for_one_without_a_binding
 
     young.refresh_from_db()
     assert young.ended_at is None
+
+
+def test_the_history_rows_have_as_many_cells_as_their_header(portal_client, install, live):
+    portal_client.post(logout_url(install, live))
+
+    page = portal_client.get(live_url(install)).content.decode()
+
+    history = table(page, "session-history")
+    header = re.search(r"<thead>(.*?)</thead>", history, re.S).group(1)
+    assert row(page, "session-history", live).count("<td") == header.count("<th")

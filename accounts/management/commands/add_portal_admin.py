@@ -6,12 +6,15 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from accounts.models import Account, Membership
+from accounts.models import Account, Membership, Role
 from common.commands import fail_with, read_secret_from_stdin
 
 
 class Command(BaseCommand):
-    help = "Create a portal administrator for an account (or add an existing login to it)."
+    help = (
+        "Create a portal login for an account (or add an existing login to it), as an "
+        "administrator or, with --role viewer, one who sees everything and changes nothing."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--account", required=True)
@@ -22,8 +25,14 @@ class Command(BaseCommand):
             required=True,
             help="Read the password from standard input",
         )
+        parser.add_argument(
+            "--role",
+            choices=Role.values,
+            default=Role.ADMINISTRATOR,
+            help="administrator (the default) or viewer",
+        )
 
-    def handle(self, *args: Any, account: str, username: str, **options: Any) -> None:
+    def handle(self, *args: Any, account: str, username: str, role: str, **options: Any) -> None:
         found = Account.objects.filter(name__iexact=account.strip()).first()
         if found is None:
             raise CommandError(f"No account named {account}.")
@@ -38,5 +47,6 @@ class Command(BaseCommand):
         with transaction.atomic():
             user.set_password(password)
             user.save()
-            Membership.objects.get_or_create(account=found, user=user)
-        self.stdout.write(self.style.SUCCESS(f"{username} administers {found}."))
+            Membership.objects.update_or_create(account=found, user=user, defaults={"role": role})
+        verb = "administers" if role == Role.ADMINISTRATOR else "views"
+        self.stdout.write(self.style.SUCCESS(f"{username} {verb} {found}."))
