@@ -125,3 +125,55 @@ def test_dismissing_the_confirmation_logs_nobody_out(
     expect(page.locator(f"#live-sessions tr[data-session='{ann.pk}']")).to_be_visible()
     assert HotDeskSession.objects.get(pk=ann.pk).ended_at is None
     assert not any(method == "ul.rm" for method, _ in edge.methods())
+
+
+def test_a_login_ends_at_the_daily_logout_time_on_a_frozen_clock(
+    page, portal_admin, install, hot_desk_user, edge, monkeypatch, screenshot, live_server
+):
+    import base64
+    import urllib.request
+    from datetime import UTC, datetime, time
+
+    from django.utils import timezone as django_timezone
+
+    clock = {"now": datetime(2026, 12, 1, 18, 59, 30, tzinfo=UTC)}  # 18:59:30 in London
+    monkeypatch.setattr(django_timezone, "now", lambda: clock["now"])
+    install.daily_logout_at = time(19, 0)
+    install.save()
+    edge.add("1001@acme.pbx.test", DESK_PHONE, expires=500)
+    ann = HotDeskSessionFactory(
+        pbx_user=hot_desk_user,
+        contact=DESK_PHONE,
+        logged_in_at=clock["now"] - timedelta(hours=9),
+        refreshed_at=clock["now"] - timedelta(seconds=20),
+        expires_at=clock["now"] + timedelta(seconds=480),
+    )
+    SipCredentialFactory(name="edge-tick", secret="tick-secret-for-the-test")
+    token = base64.b64encode(b"edge-tick:tick-secret-for-the-test").decode()
+
+    def tick() -> None:
+        # What every SIP edge posts with its table fetch (deploy/kamailio/kamailio.cfg).
+        request = urllib.request.Request(  # noqa: S310 (the test's own http server)
+            live_server.url + "/api/sip/v1/sessions/tick",
+            data=b"tick",
+            headers={"Authorization": f"Basic {token}", "Content-Type": "text/plain"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (loopback)
+            assert answer.status == 200
+
+    log_in_and_open_dashboard(page, portal_admin, install)
+    row = page.locator(f"#live-sessions tr[data-session='{ann.pk}']")
+    expect(row.locator("[data-role=ends]")).to_contain_text("Tue 19:00 GMT (daily logout")
+    tick()  # 18:59:30: not yet
+    page.reload()
+    expect(row).to_have_count(1)
+
+    clock["now"] = datetime(2026, 12, 1, 19, 0, 1, tzinfo=UTC)
+    tick()
+
+    # The page notices by itself at its next refresh.
+    expect(row).to_have_count(0, timeout=15_000)
+    ended = page.locator(f"#session-history tr[data-session='{ann.pk}'] [data-role=end-reason]")
+    expect(ended).to_have_text("Daily logout")
+    screenshot("dashboard-daily-logout")
+    assert HotDeskSession.objects.get(pk=ann.pk).end_reason == SessionEnd.DAILY_LOGOUT
