@@ -95,7 +95,7 @@ def test_dashboard_shows_a_new_login_by_itself_and_logs_a_session_out(
     screenshot("dashboard-live")
 
     page.once("dialog", lambda dialog: dialog.accept())
-    ann_row.get_by_role("button", name="Log out").click()
+    ann_row.get_by_role("button", name="Log out", exact=True).click()
 
     expect(page.get_by_role("alert")).to_have_text(
         "Logged out 1001 Ann Smith: the handset's registration was removed at once."
@@ -120,7 +120,9 @@ def test_dismissing_the_confirmation_logs_nobody_out(
     log_in_and_open_dashboard(page, portal_admin, install)
 
     page.once("dialog", lambda dialog: dialog.dismiss())
-    page.locator(f"tr[data-session='{ann.pk}']").get_by_role("button", name="Log out").click()
+    page.locator(f"tr[data-session='{ann.pk}']").get_by_role(
+        "button", name="Log out", exact=True
+    ).click()
 
     expect(page.locator(f"#live-sessions tr[data-session='{ann.pk}']")).to_be_visible()
     assert HotDeskSession.objects.get(pk=ann.pk).ended_at is None
