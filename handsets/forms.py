@@ -17,7 +17,10 @@ class KeySettingsForm(forms.Form):
         label="Line key position",
         min_value=1,
         max_value=yealink.MAX_LINE_KEY,
-        help_text="Counted from the top left of the handset's line keys, starting at 1.",
+        help_text=(
+            "Counted from the top left of the handset's line keys, starting at 1. "
+            f"Default {yealink.DEFAULT_LINE_KEY}: key 1 is the phone's own account line."
+        ),
     )
     handset_family = forms.ChoiceField(
         label="Smallest handset in use",

@@ -27,7 +27,8 @@ class ProvisioningProfile(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     token_rotated_at = models.DateTimeField(auto_now_add=True)
     line_key = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(yealink.MAX_LINE_KEY)]
+        default=yealink.DEFAULT_LINE_KEY,
+        validators=[MinValueValidator(1), MaxValueValidator(yealink.MAX_LINE_KEY)],
     )
     label = models.CharField(
         max_length=yealink.MAX_LABEL_LENGTH,

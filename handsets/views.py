@@ -48,6 +48,7 @@ class HandsetSetupView(InstallScopedMixin, FormView):
             config_text=profile.render(),
             filename=yealink.COMMON_FILENAME,
             problems=readiness_problems(self.install),
+            default_line_key=yealink.DEFAULT_LINE_KEY,
             **kwargs,
         )
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 __all__ = [
     "COMMON_FILENAME",
     "DEFAULT_LABEL",
+    "DEFAULT_LINE_KEY",
     "HOT_DESKING_KEY_TYPE",
     "LINE_KEY_RANGES",
     "MAX_LABEL_LENGTH",
@@ -57,6 +58,13 @@ LINE_KEY_RANGES: dict[str, int] = {
     "T48": 29,
 }
 MAX_LINE_KEY = max(LINE_KEY_RANGES.values())
+# Where the Hot Desking key goes unless the administrator says otherwise. Not key 1: a Yealink
+# handset shows its own account line (account 1, the one hot desking logs in to) on line key
+# 1, and a Hot Desking key there takes that line's key away from the operator. Key 2 is the
+# first key that is not account 1's, and the only one beyond it every family above has (a T21
+# has 2 line keys and would silently ignore key 3). Handsets that use a second account on key 2
+# need another key: the Handset Setup tab says so.
+DEFAULT_LINE_KEY = 2
 
 _MAC_SEPARATORS = re.compile(r"[:\-.\s]")
 _MAC = re.compile(r"[0-9a-f]{12}")
@@ -70,7 +78,7 @@ class HotDeskConfig:
 
     sip_domain: str
     expiry: int
-    line_key: int = 1
+    line_key: int = DEFAULT_LINE_KEY
     label: str = DEFAULT_LABEL
 
 

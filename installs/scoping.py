@@ -52,8 +52,11 @@ class InstallScopedMixin(LoginRequiredMixin, ContextMixin):
     @cached_property
     def can_change(self) -> bool:
         """Whether the logged-in member administers (not just views) this install's account."""
+        user_id = self.request.user.pk
+        if user_id is None:  # anonymous: LoginRequiredMixin answers first
+            return False
         return Membership.objects.filter(
-            user=self.request.user, account_id=self.install.account_id, role=Role.ADMINISTRATOR
+            user_id=user_id, account_id=self.install.account_id, role=Role.ADMINISTRATOR
         ).exists()
 
     @cached_property

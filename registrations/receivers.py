@@ -21,7 +21,13 @@ from installs.models import Install
 from trustedips.matching import is_trusted, normalise_source
 from trustedips.signals import range_removed
 from users.models import PbxUser
-from users.signals import HistoryTable, access_revoked, pin_changed, user_history
+from users.signals import (
+    HistoryTable,
+    access_revoked,
+    logged_in_now,
+    pin_changed,
+    user_history,
+)
 
 from . import lockouts, logouts
 from .models import HotDeskSession
@@ -120,3 +126,19 @@ def recent_sessions(sender, user, **kwargs) -> HistoryTable:
 
 def _when(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@receiver(logged_in_now, dispatch_uid="registrations.logged_in_now")
+def open_sessions(sender, install, **kwargs) -> dict[str, str]:
+    """Who is logged in at a hot desk of `install` now (extension -> handset), for the Users tab.
+
+    The open sessions whose binding has not run out, in one query: the list must not wait for
+    the SIP edges (the Real Time Dashboard reconciles the sessions with them).
+    """
+    live = HotDeskSession.objects.filter(
+        install=install,
+        ended_at__isnull=True,
+        expires_at__gt=timezone.now(),
+        pbx_user__isnull=False,
+    ).values_list("pbx_user__extension", "source_ip", "user_agent")
+    return {extension: f"{ip} {agent}".strip() for extension, ip, agent in live}

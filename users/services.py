@@ -1,5 +1,6 @@
 """Changes to PBX users that carry a rule beyond a plain field edit, each audited."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -71,6 +72,22 @@ def save_user(*, user: PbxUser, pin: str | None, actor: Actor, before: dict | No
             set_pin(user=user, pin=pin, actor=actor)
         if not created and (before or {}).get("hot_desk_access") and not user.hot_desk_access:
             access_revoked.send(sender=PbxUser, user=user, actor=actor)
+
+
+def set_hot_desk_access(*, user: PbxUser, allowed: bool, actor: Actor) -> bool:
+    """Give or revoke Hot Desk Access as User Settings does (`save_user`); False if unchanged.
+
+    Revoking sends `access_revoked`, so the user's hot-desk sessions end now; access is never
+    given to a user without a PIN (the rule User Settings enforces), which raises.
+    """
+    if user.hot_desk_access == allowed:
+        return False
+    if allowed and not user.has_pin:
+        raise ValidationError("Set a PIN to give this user Hot Desk Access.", code="pin_needed")
+    before = snapshot(user)
+    user.hot_desk_access = allowed
+    save_user(user=user, pin=None, actor=actor, before=before)
+    return True
 
 
 def delete_user(*, user: PbxUser, actor: Actor) -> None:

@@ -15,6 +15,7 @@ from tests.factories import PortalUserFactory
 from tests.installs.test_scoping import (
     INSTALL_URLS,
     OTHER_TABS,
+    POST_ONLY,
     READ_ONLY,
     URLS,
     database_state,
@@ -63,7 +64,7 @@ def test_a_viewer_changes_nothing_on_the_other_tabs_either(viewer_client, mine, 
     assert database_state() == before
 
 
-@pytest.mark.parametrize("name", sorted(READ_ONLY))
+@pytest.mark.parametrize("name", sorted(READ_ONLY - POST_ONLY))
 def test_a_viewer_sees_the_dashboards_and_logs(viewer_client, mine, name):
     response = viewer_client.get(url(name, mine))
 
@@ -142,3 +143,11 @@ def test_a_viewer_is_told_and_offered_no_log_out_or_save(viewer_client, portal_a
     session_log_out = 'name="end_calls"'  # the dashboard's Log out buttons for a session
     assert session_log_out not in dashboard and session_log_out in admins_dashboard
     assert ">Save</button>" not in settings_page
+
+
+def test_a_viewer_gets_no_bulk_actions_or_add_button_on_the_users_list(viewer_client, mine):
+    page = viewer_client.get(url("users:list", mine)).content.decode()
+
+    assert 'id="bulk-form"' not in page and 'class="form-check-input me-2 select-user"' not in page
+    assert ">Add user</a>" not in page
+    assert "1001" in page

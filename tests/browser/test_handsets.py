@@ -112,7 +112,7 @@ def test_import_dry_run_shows_errors_then_applies_a_clean_file(
     expect(page.locator("tr[data-line='2']")).to_contain_text("straight run of digits")
     expect(page.locator("tr[data-line='4']")).to_contain_text("already on line 3")
     expect(page.locator("tr[data-line='5']")).to_contain_text("Expected 4 fields")
-    expect(page.locator("tr[data-line='3']")).to_contain_text("create")
+    expect(page.locator("tr[data-line='3']")).to_contain_text("add")
     expect(page.get_by_role("button", name="Apply import")).to_have_count(0)
     screenshot("handsets-import-errors")
     assert not PbxUser.objects.exists()
@@ -120,15 +120,16 @@ def test_import_dry_run_shows_errors_then_applies_a_clean_file(
     page.get_by_label("Another CSV file").set_input_files(good)
     page.get_by_role("button", name="Preview", exact=True).click()
     expect(page.get_by_test_id("plan-summary")).to_have_text(
-        "2 to create, 0 to update, 0 unchanged."
+        re.compile(r"2\s+to add\s+0\s+to change\s+0\s+unchanged\s+0\s+errors\s*$")
     )
     expect(page.locator("tr[data-line='2']")).to_contain_text("new PIN")
     expect(page.locator("main")).not_to_contain_text("8264")
     screenshot("handsets-import-preview")
     assert not PbxUser.objects.exists()
 
-    page.get_by_label("Choose the same file again").set_input_files(good)
-    page.get_by_role("button", name="Apply import").click()
+    # No second upload: the preview kept the file (sealed) for Apply, at the top and bottom.
+    expect(page.get_by_role("button", name="Apply import")).to_have_count(2)
+    page.get_by_role("button", name="Apply import").first.click()
     expect(page.get_by_role("alert").filter(has_text="Imported users: 2 created")).to_be_visible()
     screenshot("handsets-import-applied")
     assert set(PbxUser.objects.values_list("extension", flat=True)) == {"1001", "1002"}

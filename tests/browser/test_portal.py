@@ -125,8 +125,8 @@ def test_refused_pin_is_shown_beside_the_field_and_nothing_is_saved(admin_page, 
     expect(feedback).to_have_text(
         "A straight run of digits (such as 1234 or 9876) is too easy to guess."
     )
-    # Write-only: the refused PIN is not sent back to the browser either.
-    expect(pin_input).to_have_value("")
+    # What was typed stays in the field (the issue "One clear PIN error"); it was refused.
+    expect(pin_input).to_have_value("1234")
 
     user.refresh_from_db()
     assert not user.hot_desk_access

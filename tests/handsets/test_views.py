@@ -29,7 +29,7 @@ def test_setup_tab_shows_the_installs_lines_with_its_expiry(portal_client, insta
     lines = yealink.setting_lines(response.context["config_text"])
     assert "account.1.sip_server.1.expires = 420" in lines
     assert "account.1.sip_server.1.address = acme.pbx.test" in lines
-    assert "linekey.1.label = Hot Desking" in lines
+    assert "linekey.2.label = Hot Desking" in lines  # the default key: not the account line
     page = response.content.decode()
     assert "Server Expires" in page and "Login Expire" in page
     assert "DSS Keys" in page and "Line Keys" in page
@@ -49,7 +49,7 @@ def test_saving_key_settings_changes_the_lines_and_is_audited(portal_client, ins
     assert "linekey.3.type = 34" in lines and "linekey.3.label = Desk Login" in lines
     event = AuditEvent.objects.get(install=install)
     assert event.action == Action.INSTALL_CHANGED
-    assert event.changes["hot-desk key line_key"] == [1, 3]
+    assert event.changes["hot-desk key line_key"] == [2, 3]
 
 
 def test_line_key_past_the_chosen_models_range_is_refused(portal_client, install, field_error):

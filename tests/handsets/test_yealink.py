@@ -7,7 +7,7 @@ from handsets.yealink import HotDeskConfig
 
 
 def test_key_one_with_default_label_gives_the_issues_lines_exactly():
-    text = yealink.render(HotDeskConfig(sip_domain="acme.pbx.test", expiry=500))
+    text = yealink.render(HotDeskConfig(sip_domain="acme.pbx.test", expiry=500, line_key=1))
 
     assert yealink.setting_lines(text) == [
         "linekey.1.line = 0",

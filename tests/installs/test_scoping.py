@@ -40,6 +40,8 @@ URLS = {
     ),
     "users:edit": ("user", {"name": "Mallory", "hot_desk_access": "on", "pin": PIN}),
     "users:delete": ("user", {}),
+    # The one download of a batch's new PINs: a POST (the key is a secret) that reads.
+    "users:pin_sheet": ("install", {"sheet": "x", "key": "y"}),
     "trustedips:list": ("install", {"network": "198.51.100.0/24", "description": "Mallory"}),
     "trustedips:delete": ("range", {}),
     "registrations:log": ("install", {}),
@@ -53,12 +55,13 @@ TABLE_NAMESPACES = {"installs", "users", "trustedips", "registrations"}
 READ_ONLY = {
     "installs:audit",
     "users:list",
+    "users:pin_sheet",
     "registrations:log",
     "registrations:explain",
     "registrations:dashboard",
     "registrations:dashboard_live",
 }
-POST_ONLY = {"registrations:unlock", "registrations:force_logout"}
+POST_ONLY = {"registrations:unlock", "registrations:force_logout", "users:pin_sheet"}
 
 
 def install_urls() -> dict[str, dict]:

@@ -110,10 +110,12 @@ def test_pin_that_is_not_four_digits_is_refused_beside_the_field(
     assert not pbx_user.has_pin
 
 
-def test_refused_pin_is_not_rendered_back_into_the_field(portal_client, pbx_user):
+def test_refused_pin_is_kept_in_the_field_of_an_uncached_page(portal_client, pbx_user):
+    # The issue "One clear PIN error": what was typed stays, on the refusal only.
     response = save(portal_client, pbx_user, pin="1234")
     assert response.status_code == 200
-    assert "value=" not in pin_input(response)
+    assert 'value="1234"' in pin_input(response)
+    assert response["Cache-Control"] == "no-store"
 
 
 def test_good_pin_is_not_rendered_back_when_another_field_is_refused(portal_client, pbx_user):

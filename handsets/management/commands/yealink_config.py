@@ -11,7 +11,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--domain", required=True)
-        parser.add_argument("--line-key", type=int, help="Default: the install's saved position")
+        parser.add_argument(
+            "--line-key",
+            type=int,
+            help="Default: the install's saved position, or "
+            f"{yealink.DEFAULT_LINE_KEY} if none is saved (key 1 is the account's own line)",
+        )
         parser.add_argument("--label", help="Default: the install's saved label")
 
     def handle(
