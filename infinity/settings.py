@@ -56,6 +56,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # The SIP API answers here, before the browser middleware below (see its docstring).
     "registrations.middleware.EdgeAPIMiddleware",
+    # Early, so that every browser-facing answer, also one a later middleware gives (a CSRF
+    # refusal, a redirect), carries the Content-Security-Policy.
+    "common.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,6 +69,9 @@ MIDDLEWARE = [
     # Last, as django-axes documents, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
+
+# A refused form (missing or stale CSRF token) gets a page in the portal's layout.
+CSRF_FAILURE_VIEW = "common.errors.csrf_failure"
 
 ROOT_URLCONF = "infinity.urls"
 WSGI_APPLICATION = "infinity.wsgi.application"
