@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-from registrations.api_forms import BadParams, form_params
+from registrations.api_forms import BadParams, batch_lines, form_params, text_param
 
 from .models import CallRecord, Direction
 
@@ -53,15 +53,7 @@ class EventBatch:
 
 def parse_batch(body: bytes) -> EventBatch:
     """The batch's events in order; BadParams only for a body that is not a batch at all."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadParams("body: not UTF-8") from None
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise BadParams("body: no call events (one form-encoded event per line)")
-    if len(lines) > MAX_BATCH:
-        raise BadParams(f"body: more than {MAX_BATCH} call events")
+    lines = batch_lines(body, max_lines=MAX_BATCH, what="call events")
     batch = EventBatch()
     for number, line in enumerate(lines, start=1):
         try:
@@ -76,16 +68,16 @@ def parse_event(data: Mapping[str, str]) -> CallEvent:
     at = _time(data)
     if kind == STARTED:
         return CallEvent(kind=kind, at=at)
-    ref = _text(data, "ref", 64, required=True)
+    ref = text_param(data, "ref", 64, required=True)
     if not _REF_RE.fullmatch(ref):
         raise BadParams("ref: the edge's call id (letters, digits, - _ . : @)")
     if kind == ANSWER:
         return CallEvent(kind=kind, at=at, ref=ref)
     if kind == END:
-        code = _text(data, "code", 3, required=True)
+        code = text_param(data, "code", 3, required=True)
         if not (code.isascii() and code.isdigit() and 100 <= int(code) <= 699):
             raise BadParams("code: a SIP status code (100-699)")
-        cancelled = _text(data, "cancelled", 1) == "1"
+        cancelled = text_param(data, "cancelled", 1) == "1"
         return CallEvent(kind=kind, at=at, ref=ref, sip_code=int(code), cancelled=cancelled)
     if kind == START:
         return _start(data, at=at, ref=ref)
@@ -93,7 +85,7 @@ def parse_event(data: Mapping[str, str]) -> CallEvent:
 
 
 def _start(data: Mapping[str, str], *, at: datetime, ref: str) -> CallEvent:
-    direction = _text(data, "dir", 8, required=True)
+    direction = text_param(data, "dir", 8, required=True)
     if direction not in Direction.values:
         raise BadParams("dir: must be internal, out or in")
     return CallEvent(
@@ -101,13 +93,13 @@ def _start(data: Mapping[str, str], *, at: datetime, ref: str) -> CallEvent:
         at=at,
         ref=ref,
         direction=direction,
-        domain=_text(data, "domain", 253, required=True).strip().lower(),
-        extension=_text(data, "op", _length("extension"), required=True).strip(),
+        domain=text_param(data, "domain", 253, required=True).strip().lower(),
+        extension=text_param(data, "op", _length("extension"), required=True).strip(),
         # Whatever the far end dialled or presented: cut, never refused for its length.
-        other_party=_text(data, "other", 1024)[: _length("other_party")],
-        handset_ip=_text(data, "ip", _length("handset_ip")),
-        user_agent=_text(data, "ua", 1024)[: _length("user_agent")],
-        sip_call_id=_text(data, "callid", 1024)[: _length("sip_call_id")],
+        other_party=text_param(data, "other", 1024)[: _length("other_party")],
+        handset_ip=text_param(data, "ip", _length("handset_ip")),
+        user_agent=text_param(data, "ua", 1024)[: _length("user_agent")],
+        sip_call_id=text_param(data, "callid", 1024)[: _length("sip_call_id")],
     )
 
 
@@ -118,21 +110,10 @@ def _length(name: str) -> int:
 
 
 def _time(data: Mapping[str, str]) -> datetime:
-    text = _text(data, "t", 24, required=True)
+    text = text_param(data, "t", 24, required=True)
     if not _TIME_RE.fullmatch(text):
         raise BadParams("t: seconds since 1970, e.g. 1796183985.123456")
     try:
         return datetime.fromtimestamp(float(Decimal(text)), UTC)
     except (InvalidOperation, OverflowError, OSError, ValueError):
         raise BadParams("t: out of range") from None
-
-
-def _text(data: Mapping[str, str], name: str, max_length: int, *, required: bool = False) -> str:
-    value = data.get(name, "")
-    if required and not value.strip():
-        raise BadParams(f"{name}: this parameter is required")
-    if len(value) > max_length:
-        raise BadParams(f"{name}: longer than {max_length} characters")
-    if "\x00" in value:
-        raise BadParams(f"{name}: contains a NUL character")
-    return value

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
+
+from common.forms import FilterForm, date_field
 
 from .log import IN_PROGRESS
 from .models import Direction, Result
 
 
-class CallLogFilterForm(forms.Form):
+class CallLogFilterForm(FilterForm):
     extension = forms.CharField(
         required=False, max_length=64, label="Extension", help_text="Either side of the call"
     )
@@ -23,19 +23,5 @@ class CallLogFilterForm(forms.Form):
             (IN_PROGRESS, "In progress"),
         ],
     )
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
-    until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            select = isinstance(field.widget, forms.Select)
-            field.widget.attrs["class"] = "form-select" if select else "form-control"
-
-    def clean(self) -> dict:
-        cleaned = super().clean() or {}
-        since, until = cleaned.get("since"), cleaned.get("until")
-        if since and until and until < since:
-            self.add_error("until", "Must be on or after the From date.")
-        cleaned["extension"] = (cleaned.get("extension") or "").strip()
-        return cleaned
+    since = date_field("From")
+    until = date_field("To")

@@ -71,17 +71,17 @@ def _stored(field: str) -> int:
 def parse_check(query: Mapping[str, str]) -> dict:
     """The check parameters as clean values, or BadParams saying which one is wrong."""
     params = {
-        "domain": _text(query, "domain", _stored("domain"), required=True).strip().lower(),
-        "user": _text(query, "user", _stored("extension"), required=True).strip(),
-        "ip": _text(query, "ip", _stored("source_ip"), required=True).strip(),
+        "domain": text_param(query, "domain", _stored("domain"), required=True).strip().lower(),
+        "user": text_param(query, "user", _stored("extension"), required=True).strip(),
+        "ip": text_param(query, "ip", _stored("source_ip"), required=True).strip(),
         "port": _integer(query, "port", 0, 65535),
-        "proto": _text(query, "proto", _stored("proto")).strip().lower(),
+        "proto": text_param(query, "proto", _stored("proto")).strip().lower(),
         # The handset chooses it (any 32-bit number Kamailio parses): past any binding's
         # length it means the same, and it is stored capped.
         "expires": _capped(_integer(query, "expires", 0, _MAX_CSEQ), _MAX_INT),
         # Longer than stored is accepted (handsets send long ones), and cut.
-        "ua": _text(query, "ua", 1024)[: _stored("user_agent")],
-        "callid": _text(query, "callid", _stored("call_id")),
+        "ua": text_param(query, "ua", 1024)[: _stored("user_agent")],
+        "callid": text_param(query, "callid", _stored("call_id")),
         "attempt": _attempt(query),
     }
     if params["proto"] and params["proto"] not in PROTOCOLS:
@@ -92,12 +92,12 @@ def parse_check(query: Mapping[str, str]) -> dict:
 def parse_event(body: Mapping[str, str]) -> dict:
     """The outcome-report parameters: the check's, plus event, callid, cseq and contact."""
     params = parse_check(body)
-    params["event"] = _text(body, "event", _stored("kind"), required=True)
+    params["event"] = text_param(body, "event", _stored("kind"), required=True)
     if params["event"] not in EVENTS:
         raise BadParams("event: must be registered, unregistered or auth_failed")
-    params["callid"] = _text(body, "callid", _stored("call_id"), required=True)
+    params["callid"] = text_param(body, "callid", _stored("call_id"), required=True)
     params["cseq"] = _integer(body, "cseq", 0, _MAX_CSEQ, required=True)
-    params["contact"] = _text(body, "contact", _stored("contact"))
+    params["contact"] = text_param(body, "contact", _stored("contact"))
     return params
 
 
@@ -120,15 +120,7 @@ def parse_session_batch(body: bytes) -> Batch:
     those may be another customer's logins. Only a body that is not a batch at all is a
     BadParams.
     """
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadParams("body: not UTF-8") from None
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise BadParams("body: no reports (one form-encoded report per line)")
-    if len(lines) > MAX_BATCH:
-        raise BadParams(f"body: more than {MAX_BATCH} reports")
+    lines = batch_lines(body, max_lines=MAX_BATCH, what="reports")
     batch = Batch()
     for number, line in enumerate(lines, start=1):
         try:
@@ -147,12 +139,27 @@ def parse_session_batch(body: bytes) -> Batch:
     return batch
 
 
+def batch_lines(body: bytes, *, max_lines: int, what: str) -> list[str]:
+    """The non-empty lines of a batch the edge sent (UTF-8, one form per line); BadParams for
+    a body that is not a batch at all."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadParams("body: not UTF-8") from None
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise BadParams(f"body: no {what} (one form-encoded line each)")
+    if len(lines) > max_lines:
+        raise BadParams(f"body: more than {max_lines} {what}")
+    return lines
+
+
 def _capped(value: int | None, high: int) -> int | None:
     return value if value is None else min(value, high)
 
 
 def _attempt(data: Mapping[str, str]) -> str:
-    value = _text(data, "attempt", _stored("attempt"), required=True)
+    value = text_param(data, "attempt", _stored("attempt"), required=True)
     if not _ATTEMPT_RE.fullmatch(value):
         raise BadParams("attempt: the edge's transaction id (letters, digits, - _ . : @)")
     return value
@@ -162,7 +169,10 @@ def is_deregistration(params: dict) -> bool:
     return params["expires"] == 0
 
 
-def _text(data: Mapping[str, str], name: str, max_length: int, *, required: bool = False) -> str:
+def text_param(
+    data: Mapping[str, str], name: str, max_length: int, *, required: bool = False
+) -> str:
+    """One parameter as text: required if so, at most `max_length` long, no NUL."""
     value = data.get(name, "")
     if required and not value.strip():
         raise BadParams(f"{name}: this parameter is required")
@@ -176,7 +186,7 @@ def _text(data: Mapping[str, str], name: str, max_length: int, *, required: bool
 def _integer(
     data: Mapping[str, str], name: str, low: int, high: int, *, required: bool = False
 ) -> int | None:
-    text = _text(data, name, 12, required=required).strip()
+    text = text_param(data, name, 12, required=required).strip()
     if not text:
         return None
     if not (text.isascii() and text.isdigit()):

@@ -1,7 +1,6 @@
-from typing import Any
-
 from django import forms
 
+from common.forms import FilterForm, date_field
 from users.validators import validate_extension
 
 from . import log_rows
@@ -15,7 +14,7 @@ class ExplainForm(forms.Form):
     source_ip = forms.CharField(label="Source address", max_length=64, help_text="e.g. 203.0.113.7")
 
 
-class LogFilterForm(forms.Form):
+class LogFilterForm(FilterForm):
     extension = forms.CharField(required=False, max_length=64)
     source_ip = forms.GenericIPAddressField(required=False, label="Source address")
     outcome = forms.ChoiceField(
@@ -24,19 +23,5 @@ class LogFilterForm(forms.Form):
     reason = forms.ChoiceField(
         required=False, label="Reason code", choices=[("", "Any reason"), *ReasonCode.choices]
     )
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
-    until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            select = isinstance(field.widget, forms.Select)
-            field.widget.attrs["class"] = "form-select" if select else "form-control"
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        since, until = cleaned.get("since"), cleaned.get("until")
-        if since and until and until < since:
-            self.add_error("until", "Must be on or after the From date.")
-        cleaned["extension"] = (cleaned.get("extension") or "").strip()
-        return cleaned
+    since = date_field("From")
+    until = date_field("To")

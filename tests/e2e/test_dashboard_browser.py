@@ -221,6 +221,15 @@ def test_sipp_login_appears_on_the_dashboard_and_log_out_removes_the_binding(
 CALLS_ADMIN = "e2e-calls-admin"
 
 
+def logged_in(records, *phones) -> None:
+    """Wait for each softphone's own 200 and the portal's session of it."""
+    for phone in phones:
+        assert phone.wait_for(f"{phone.extension}@{phone.domain}: {{0/UDP/v4}} 200 OK"), (
+            phone.tail()
+        )
+        eventually(lambda p=phone: records.open_sessions(p.extension, ACME), until=bool)
+
+
 def log_in_to_the_dashboard(page, env: dict, username: str) -> None:
     manage(
         env,
@@ -245,11 +254,7 @@ def test_a_softphone_call_shows_on_the_dashboard_while_it_is_up_and_in_the_call_
 ):
     page = chromium_page
     ann, bob = softphone("softphone_3"), softphone("softphone_5")
-    for phone in (ann, bob):
-        assert phone.wait_for(f"{phone.extension}@{phone.domain}: {{0/UDP/v4}} 200 OK"), (
-            phone.tail()
-        )
-        eventually(lambda p=phone: records.open_sessions(p.extension, ACME), until=bool)
+    logged_in(records, ann, bob)
     try:
         log_in_to_the_dashboard(page, e2e_database[0], CALLS_ADMIN)
         rows = {
@@ -289,11 +294,7 @@ def test_log_out_and_end_the_call_hangs_up_a_softphone_call_from_the_dashboard(
 ):
     page = chromium_page
     ann, bob = softphone("softphone_4"), softphone("softphone_2")
-    for phone in (ann, bob):
-        assert phone.wait_for(f"{phone.extension}@{phone.domain}: {{0/UDP/v4}} 200 OK"), (
-            phone.tail()
-        )
-        eventually(lambda p=phone: records.open_sessions(p.extension, ACME), until=bool)
+    logged_in(records, ann, bob)
     try:
         log_in_to_the_dashboard(page, e2e_database[0], CALLS_ADMIN + "-2")
         row = page.locator(f"#live-sessions tr[data-extension='{ann.extension}']")

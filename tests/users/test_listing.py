@@ -34,7 +34,7 @@ def total(response) -> str:
 
 
 @pytest.fixture
-def office(install, logged_in_answered):
+def office(install):
     """Six users, each different in one way: access, PIN, lock, logged in, name case."""
     now = timezone.now()
     ann = PbxUserFactory(
@@ -166,7 +166,7 @@ def test_logged_in_users_show_where(portal_client, office):
     assert "Logged in" in row.group(1) and "203.0.113.7" in row.group(1)
 
 
-def test_without_a_receiver_nobody_is_logged_in_and_the_filter_finds_nobody(portal_client, install):
+def test_without_open_sessions_nobody_is_logged_in_and_the_filter_finds_nobody(portal_client, install):
     PbxUserFactory(install=install, extension="1001")
     assert who_is_logged_in(install) == {}
     assert shown(portal_client.get(list_url(install), {"logged_in": "yes"})) == []
@@ -276,7 +276,7 @@ def queries_for(client, install, **params) -> int:
 @pytest.mark.parametrize(
     "params", [{}, {"per_page": 200, "sort": "-logged_in"}, {"locked": "yes", "sort": "-locked"}]
 )
-def test_300_users_cost_the_same_queries_as_10(portal_client, install, logged_in_answered, params):
+def test_300_users_cost_the_same_queries_as_10(portal_client, install, params):
     small = InstallFactory(account=install.account)
     fill(small, 10)
     fill(install, 300)

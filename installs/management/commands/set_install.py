@@ -7,18 +7,12 @@ from django.db import transaction
 from audit.models import Action
 from audit.trail import Actor, diff, record
 from common.commands import fail_with
+from installs.forms import InstallSettingsForm
 from installs.models import Install
 from installs.validators import normalise_pbx_address
 
-# What the command may change, as the install settings page does.
-FIELDS = (
-    "name",
-    "registration_expiry",
-    "pbx_address",
-    "time_zone",
-    "max_login_minutes",
-    "daily_logout_at",
-)
+# What the command may change: what the install's Settings tab changes.
+FIELDS = tuple(InstallSettingsForm.Meta.fields)
 
 
 class Command(BaseCommand):
