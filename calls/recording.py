@@ -149,9 +149,11 @@ def close_stale_calls(*, now: datetime) -> int:
     )
 
 
+@transaction.atomic
 def _close(calls, *, at: datetime, closed_by: ClosedBy) -> int:
     """Close `calls` at `at`: answered ones stay answered (ended at `at`, a guess of when),
-    the others failed. Rare, so two queries whatever the count."""
+    the others failed. Rare, so two queries whatever the count; its own transaction, as the
+    pages that call it have none."""
     stale = list(calls.select_for_update())
     for record in stale:
         record.ended_at = max(at, record.started_at)

@@ -80,6 +80,9 @@ SEATS = {
     **{f"call_{n}": Seat(f"{2300 + n}") for n in range(30)},
     # Real softphones (test_softphones.py): baresip logged in through the hot-desk flow.
     **{f"softphone_{n}": Seat(f"{2400 + n}") for n in range(6)},
+    # Logins that end by themselves (test_logout_times.py).
+    "daily_logout": Seat("2500"),
+    "expiry_cap": Seat("2501"),
     "pbx_callee": Seat("3101", domain=OTHER, pin=OTHER_PIN),
     "pbx_nobody": Seat("3102", domain=OTHER, pin=OTHER_PIN),
     **{

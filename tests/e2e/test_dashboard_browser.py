@@ -16,6 +16,7 @@ import socket
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -227,7 +228,7 @@ def logged_in(records, *phones) -> None:
         assert phone.wait_for(f"{phone.extension}@{phone.domain}: {{0/UDP/v4}} 200 OK"), (
             phone.tail()
         )
-        eventually(lambda p=phone: records.open_sessions(p.extension, ACME), until=bool)
+        eventually(partial(records.open_sessions, phone.extension, ACME), until=bool)
 
 
 def log_in_to_the_dashboard(page, env: dict, username: str) -> None:

@@ -31,12 +31,13 @@ def test_a_login_ends_at_the_daily_logout_time_and_its_refresh_stays_out(
     edge, e2e_database, records
 ):
     env, _ = e2e_database
-    seat = SEATS["call_25"]
+    seat = SEATS["daily_logout"]
     aor = f"{seat.extension}@{ACME}"
     with Desk(edge=(edge.host, edge.port), extension=seat.extension, domain=ACME, pin=PIN) as desk:
         assert desk.log_in() == 200
         (session,) = eventually(
-            lambda: records.open_sessions(seat.extension, ACME), until=lambda s: len(s) == 1
+            lambda: records.open_sessions(seat.extension, ACME),
+            until=lambda rows: [row["call_id"] for row in rows] == [desk.login_call_id],
         )
         # Two seconds from now, on the install's wall clock.
         logout_at = (timezone.now() + timedelta(seconds=2)).astimezone(ZoneInfo("Europe/London"))
@@ -64,7 +65,7 @@ def test_a_login_ends_at_the_daily_logout_time_and_its_refresh_stays_out(
 
 
 def test_the_installs_registration_expiry_bounds_what_a_handset_is_granted(edge, records):
-    seat = SEATS["call_24"]  # acme.pbx.test: registration expiry 500 s (the default)
+    seat = SEATS["expiry_cap"]  # acme.pbx.test: registration expiry 500 s (the default)
     with Desk(edge=(edge.host, edge.port), extension=seat.extension, domain=ACME, pin=PIN) as desk:
         # The first answer for the domain teaches this edge the install's expiry.
         assert desk.log_in() == 200

@@ -166,7 +166,9 @@ def test_logged_in_users_show_where(portal_client, office):
     assert "Logged in" in row.group(1) and "203.0.113.7" in row.group(1)
 
 
-def test_without_open_sessions_nobody_is_logged_in_and_the_filter_finds_nobody(portal_client, install):
+def test_without_open_sessions_nobody_is_logged_in_and_the_filter_finds_nobody(
+    portal_client, install
+):
     PbxUserFactory(install=install, extension="1001")
     assert who_is_logged_in(install) == {}
     assert shown(portal_client.get(list_url(install), {"logged_in": "yes"})) == []
