@@ -194,8 +194,52 @@ def sipp(
     run_dir.mkdir()
     scenario_file = run_dir / "scenario.xml"
     scenario_file.write_text(mix.xml)
-    stat_file = run_dir / "stat.csv"
-    argv = [
+    argv = sipp_argv(
+        target,
+        scenario_file=scenario_file,
+        users_csv=users_csv,
+        sipp_port=sipp_port,
+        run_dir=run_dir,
+        seconds=seconds,
+        concurrency=concurrency,
+    )
+    before = cpu_snapshot(groups or {})
+    with (run_dir / "sipp.out").open("w") as out:
+        process = subprocess.Popen(argv, cwd=run_dir, stdout=out, stderr=out)
+        run_for(process, seconds)
+    after = cpu_snapshot(groups or {})
+    stats = SippStats.read(run_dir, process)
+    rtds = response_times(run_dir)
+    return Run(
+        target=name.split("-")[0],
+        mix=mix.name,
+        calls=stats.calls,
+        ok=stats.ok,
+        failed=stats.failed,
+        registers=stats.ok * mix.registers_per_call,
+        seconds=stats.seconds,
+        p50_ms=statistics.median(rtds) if rtds else float("nan"),
+        p99_ms=statistics.quantiles(rtds, n=100)[98] if len(rtds) > 1 else float("nan"),
+        cpu={key: after[key] - before[key] for key in after},
+    )
+
+
+def sipp_argv(
+    target: str,
+    *,
+    scenario_file: Path,
+    users_csv: Path,
+    sipp_port: int,
+    run_dir: Path,
+    seconds: float,
+    concurrency: int,
+    rate: int = 100_000,
+    calls: int = 100_000_000,
+) -> list[str]:
+    """sipp as a load generator from 127.0.0.1:`sipp_port`, writing its statistics (stat.csv),
+    response times and errors into `run_dir`. With the default `rate` the `concurrency` limit
+    is what paces it (a closed loop); it stops after `calls` calls or when told (`run_for`)."""
+    return [
         "sipp",
         target,
         "-sf",
@@ -209,11 +253,11 @@ def sipp(
         "-t",
         "u1",
         "-m",
-        "100000000",
+        str(calls),
         "-l",
         str(concurrency),
         "-r",
-        "100000",
+        str(rate),
         "-nostdin",
         "-default_behaviors",
         "abortunexp",
@@ -223,7 +267,7 @@ def sipp(
         f"{int(seconds) + 60}s",
         "-trace_stat",
         "-stf",
-        str(stat_file),
+        str(run_dir / "stat.csv"),
         "-fd",
         "600",
         "-trace_rtt",
@@ -233,41 +277,47 @@ def sipp(
         "-error_file",
         str(run_dir / "errors.log"),
     ]
-    before = cpu_snapshot(groups or {})
-    with (run_dir / "sipp.out").open("w") as out:
-        process = subprocess.Popen(argv, cwd=run_dir, stdout=out, stderr=out)
-        try:
-            process.wait(seconds)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGUSR1)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-    after = cpu_snapshot(groups or {})
-    if process.returncode not in (0, 1):
-        raise RuntimeError(
-            f"sipp failed ({process.returncode}): {(run_dir / 'sipp.out').read_text()[-2000:]}"
+
+
+def run_for(process: subprocess.Popen, seconds: float) -> None:
+    """Let sipp run for `seconds`, then SIGUSR1 (no new calls; it exits once the calls in
+    flight have ended); killed if it has not within a minute."""
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+    try:
+        process.wait(60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+@dataclass(frozen=True)
+class SippStats:
+    """The final counters of a finished sipp run (its stat.csv)."""
+
+    calls: int
+    ok: int
+    failed: int
+    seconds: float
+
+    @classmethod
+    def read(cls, run_dir: Path, process: subprocess.Popen) -> SippStats:
+        if process.returncode not in (0, 1):
+            raise RuntimeError(
+                f"sipp failed ({process.returncode}): {(run_dir / 'sipp.out').read_text()[-2000:]}"
+            )
+        with (run_dir / "stat.csv").open() as handle:
+            last = list(csv.DictReader(handle, delimiter=";"))[-1]
+        # "2026-11-26<TAB>14:12:40.812756<TAB>1795702360.812756": the epoch is the last field.
+        started, ended = (float(last[key].split()[-1]) for key in ("StartTime", "CurrentTime"))
+        return cls(
+            calls=int(last["OutgoingCall(C)"]) + int(last["IncomingCall(C)"]),
+            ok=int(last["SuccessfulCall(C)"]),
+            failed=int(last["FailedCall(C)"]),
+            seconds=ended - started,
         )
-    with stat_file.open() as handle:
-        last = list(csv.DictReader(handle, delimiter=";"))[-1]
-    ok, failed = int(last["SuccessfulCall(C)"]), int(last["FailedCall(C)"])
-    # "2026-11-26<TAB>14:12:40.812756<TAB>1795702360.812756": the epoch is the last field.
-    started, ended = (float(last[key].split()[-1]) for key in ("StartTime", "CurrentTime"))
-    rtds = _rtds(run_dir)
-    return Run(
-        target=name.split("-")[0],
-        mix=mix.name,
-        calls=int(last["OutgoingCall(C)"]),
-        ok=ok,
-        failed=failed,
-        registers=ok * mix.registers_per_call,
-        seconds=ended - started,
-        p50_ms=statistics.median(rtds) if rtds else float("nan"),
-        p99_ms=statistics.quantiles(rtds, n=100)[98] if len(rtds) > 1 else float("nan"),
-        cpu={key: after[key] - before[key] for key in after},
-    )
 
 
 def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
@@ -299,7 +349,7 @@ def cpu_snapshot(groups: dict[str, int]) -> dict[str, float]:
     return snapshot
 
 
-def _rtds(run_dir: Path) -> list[float]:
+def response_times(run_dir: Path) -> list[float]:
     """Every response time sipp recorded (ms), from its -trace_rtt file."""
     values = []
     for path in run_dir.glob("*_rtt.csv"):
