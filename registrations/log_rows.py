@@ -17,7 +17,7 @@ from django.utils import timezone
 from users.models import PbxUser
 
 from .explanations import EXPLANATIONS
-from .models import EventKind, RegistrationLogEntry
+from .models import EventKind, HotDeskSession, RegistrationLogEntry, SessionEnd
 from .policy import Reason
 
 LOGGED_IN, LOGGED_OUT, WRONG_PIN, DENIED = "logged_in", "logged_out", "wrong_pin", "denied"
@@ -103,7 +103,7 @@ def words(row: RegistrationLogEntry) -> str:
         return template.format(ip=row.source_ip or "?")
     kind = getattr(row, "outcome_kind", None) if row.kind == EventKind.CHECK else row.kind
     if kind == EventKind.REGISTERED:
-        return "Logged in"
+        return "Moved to another desk" if getattr(row, "moved", False) else "Logged in"
     if kind == EventKind.UNREGISTERED:
         return "Logged out"
     if kind == EventKind.AUTH_FAILED:
@@ -126,10 +126,42 @@ def _wrong_pin(count: int | None, locked: bool | None) -> str:
     return "Wrong PIN"
 
 
+# A login that replaced the operator's session on another handset is reported within a second
+# or two of its check; the window allows for a slow batch.
+_MOVE_WINDOW = timedelta(seconds=10)
+
+
+def mark_moves(rows: list[RegistrationLogEntry]) -> None:
+    """Set `moved` on the rows of logins that moved their operator from another desk (the
+    session there ended as "moved" when this login was recorded), in one query for the page.
+    Each move belongs to the operator's latest login at or before it."""
+    logins = [row for row in rows if words(row) == "Logged in"]
+    if not logins or logins[0].install_id is None:
+        return
+    moves = HotDeskSession.objects.filter(
+        install_id=logins[0].install_id,
+        end_reason=SessionEnd.MOVED,
+        ended_at__gte=min(row.created_at for row in logins),
+        ended_at__lte=max(row.created_at for row in logins) + _MOVE_WINDOW,
+    ).values_list("pbx_user__extension", "removed_extension", "ended_at")
+    for extension, removed, at in moves:
+        if at is None:
+            continue
+        before = [
+            row
+            for row in logins
+            if row.extension == (extension or removed) and row.created_at <= at
+        ]
+        if before:
+            latest = max(before, key=lambda row: row.created_at)
+            if at - latest.created_at <= _MOVE_WINDOW:
+                latest.moved = True  # type: ignore[attr-defined]
+
+
 def tone(row: RegistrationLogEntry) -> str:
     """A Bootstrap colour for the row's outcome."""
     text = words(row)
-    if text == "Logged in":
+    if text in ("Logged in", "Moved to another desk"):
         return "success"
     if text.startswith(("Logged out", "PIN accepted", "Logging out")):
         return "secondary"

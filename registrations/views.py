@@ -45,8 +45,11 @@ class RegistrationLogView(InstallScopedMixin, ListView):
             time_zone=timezone.get_current_timezone_name(),
             **kwargs,
         )
-        for row in context["entries"]:
+        rows = list(context["entries"])
+        log_rows.mark_moves(rows)
+        for row in rows:
             row.words, row.tone = log_rows.words(row), log_rows.tone(row)
+        context["entries"] = rows
         return context
 
 

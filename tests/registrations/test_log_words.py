@@ -112,3 +112,18 @@ def test_explain_says_when_there_is_no_attempt_yet(portal_client, install, hot_d
     ).content.decode()
 
     assert "No login attempt of 1001 from 203.0.113.7 is in the Registration log." in page
+
+
+def test_a_login_at_another_desk_says_the_operator_moved(
+    portal_client, edge_client, install, hot_desk_user
+):
+    attempt(edge_client, "registered", contact="<sip:1001@203.0.113.7:5060>")
+    attempt(
+        edge_client,
+        "registered",
+        ip="203.0.113.8",
+        callid="another-desk@203.0.113.8",
+        contact="<sip:1001@203.0.113.8:5060>",
+    )
+
+    assert rows(portal_client, install) == ["Moved to another desk", "Logged in"]
