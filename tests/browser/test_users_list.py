@@ -13,7 +13,6 @@ import pytest
 
 from registrations.models import HotDeskSession, Lockout, SessionEnd
 from tests.factories import HotDeskSessionFactory, PbxUserFactory
-from tests.users.logged_in import answering_logged_in_now
 from users.models import PbxUser
 from users.pins import pin_ha1
 
@@ -33,20 +32,19 @@ LAPTOP = {"width": 1366, "height": 768}
 def office(install):
     """30 users: 1001 (access, PIN, logged in), 1002 (access, PIN, locked), 1003-1012 with a
     PIN and no access, 1013-1030 with neither."""
-    with answering_logged_in_now():
-        ann = PbxUserFactory(
-            install=install, extension="1001", name="Ann Smith", hot_desk_access=True, pin="2468"
-        )
-        bob = PbxUserFactory(
-            install=install, extension="1002", name="Bob Jones", hot_desk_access=True, pin="1357"
-        )
-        for n in range(3, 13):
-            PbxUserFactory(install=install, extension=f"10{n:02d}", name=f"Pat {n}", pin="3691")
-        for n in range(13, 31):
-            PbxUserFactory(install=install, extension=f"10{n:02d}", name=f"Sam {n}")
-        HotDeskSessionFactory(pbx_user=ann, source_ip="203.0.113.7")
-        Lockout.objects.create(pbx_user=bob, locked_indefinitely=True, consecutive_failures=10)
-        yield install
+    ann = PbxUserFactory(
+        install=install, extension="1001", name="Ann Smith", hot_desk_access=True, pin="2468"
+    )
+    bob = PbxUserFactory(
+        install=install, extension="1002", name="Bob Jones", hot_desk_access=True, pin="1357"
+    )
+    for n in range(3, 13):
+        PbxUserFactory(install=install, extension=f"10{n:02d}", name=f"Pat {n}", pin="3691")
+    for n in range(13, 31):
+        PbxUserFactory(install=install, extension=f"10{n:02d}", name=f"Sam {n}")
+    HotDeskSessionFactory(pbx_user=ann, source_ip="203.0.113.7")
+    Lockout.objects.create(pbx_user=bob, locked_indefinitely=True, consecutive_failures=10)
+    yield install
 
 
 @pytest.fixture

@@ -264,6 +264,24 @@ def short_cache_edge(e2e_database, e2e_workdir, portal):
     )
 
 
+# The portal asks every edge for the PBX table as a change commits; the edge fetches it
+# within a second (its timer), and the fetch itself takes milliseconds.
+PUSHED_WITHIN_SECONDS = 3
+
+
+@pytest.fixture(scope="session")
+def hourly_tables_edge(e2e_database, e2e_workdir, portal):
+    """An edge that fetches the PBX table by itself only once an hour (and once as it starts):
+    a PBX address it knows within seconds of a change was pushed to it."""
+    yield from start_runsip(
+        e2e_database[0],
+        e2e_workdir,
+        port=SIP_BASE + 26,
+        portal_url=portal,
+        extra=["--tables-interval", "3600"],
+    )
+
+
 def start_runsip(env: dict, workdir: Path, *, port: int, portal_url: str, extra=()):
     """`manage.py runsip` on 127.0.0.1:`port` asking `portal_url`: yields the `Edge` once it
     answers OPTIONS, and stops it (with any Kamailio it left behind) afterwards."""

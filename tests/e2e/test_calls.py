@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import run_manage
 
-from .conftest import SIP_BASE, start_runsip
+from .conftest import PUSHED_WITHIN_SECONDS
 from .records import eventually
 from .seed import ACME, OTHER, OTHER_PIN, PIN, SEATS, WRONG_PIN
 from .sip_calls import Desk
@@ -157,24 +157,6 @@ def set_pbx(e2e_database, address: str) -> None:
     env, _ = e2e_database
     done = run_manage(env, "set_install", "--domain", OTHER, "--pbx-address", address)
     assert done.returncode == 0, done.stderr
-
-
-@pytest.fixture(scope="module")
-def hourly_tables_edge(e2e_database, e2e_workdir, portal):
-    """An edge that fetches the PBX table by itself only once an hour (and once as it starts):
-    a PBX address it knows within seconds of a change was pushed to it."""
-    yield from start_runsip(
-        e2e_database[0],
-        e2e_workdir,
-        port=SIP_BASE + 26,
-        portal_url=portal,
-        extra=["--tables-interval", "3600"],
-    )
-
-
-# The portal asks every edge for the PBX table as a change commits; the edge fetches it
-# within a second (its timer), and the fetch itself takes milliseconds.
-PUSHED_WITHIN_SECONDS = 3
 
 
 def test_outside_calls_go_to_the_pbx_and_calls_from_it_ring_the_hot_desk(
