@@ -12,7 +12,12 @@ import pytest
 from django.utils import timezone
 
 from registrations.models import HotDeskSession, SessionEnd
-from tests.factories import HotDeskSessionFactory, PbxUserFactory, SipCredentialFactory
+from tests.factories import (
+    HotDeskSessionFactory,
+    PbxUserFactory,
+    PortalUserFactory,
+    SipCredentialFactory,
+)
 from tests.registrations.kamailio_standin import StandInServer
 
 try:
@@ -179,3 +184,50 @@ def test_a_login_ends_at_the_daily_logout_time_on_a_frozen_clock(
     expect(ended).to_have_text("Daily logout")
     screenshot("dashboard-daily-logout")
     assert HotDeskSession.objects.get(pk=ann.pk).end_reason == SessionEnd.DAILY_LOGOUT
+
+
+def test_the_dashboard_names_the_desk_and_finds_an_operator(
+    page, portal_admin, install, hot_desk_user, edge, screenshot
+):
+    from handsets.models import Handset
+
+    Handset.objects.create(install=install, mac="0015658d9f27", desk="Reception 1")
+    edge.add("1001@acme.pbx.test", DESK_PHONE, expires=500)
+    edge.add("1002@acme.pbx.test", "sip:1002@203.0.113.8:5060", expires=500)
+    HotDeskSessionFactory(
+        pbx_user=hot_desk_user,
+        contact=DESK_PHONE,
+        user_agent="Yealink SIP-T46S 66.86.0.15 00:15:65:8d:9f:27",
+    )
+    HotDeskSessionFactory(
+        pbx_user=PbxUserFactory(install=install, extension="1002", name="Bob Jones"),
+        contact="sip:1002@203.0.113.8:5060",
+        source_ip="203.0.113.8",
+    )
+
+    log_in_and_open_dashboard(page, portal_admin, install)
+    live = page.locator("#live-sessions")
+    expect(live.locator("tr[data-extension='1001'] [data-role=desk]")).to_contain_text(
+        "Reception 1"
+    )
+    page.get_by_label("Find an operator").fill("bob")
+    page.get_by_role("button", name="Find").click()
+    expect(live.locator("tbody tr[data-extension]")).to_have_count(1)
+    expect(live.locator("tr[data-extension='1002']")).to_contain_text("Bob Jones")
+    screenshot("dashboard-find")
+
+
+def test_a_viewer_sees_the_dashboard_and_is_offered_no_log_out(page, install, hot_desk_user, edge):
+    from accounts.models import Membership, Role
+
+    viewer = PortalUserFactory(username="vera")
+    Membership.objects.create(account=install.account, user=viewer, role=Role.VIEWER)
+    edge.add("1001@acme.pbx.test", DESK_PHONE, expires=500)
+    ann = HotDeskSessionFactory(pbx_user=hot_desk_user, contact=DESK_PHONE)
+
+    log_in_and_open_dashboard(page, viewer, install)
+
+    row = page.locator(f"#live-sessions tr[data-session='{ann.pk}']")
+    expect(row).to_contain_text("Ann Smith")
+    expect(row.get_by_role("button")).to_have_count(0)
+    expect(page.locator("#viewer-note")).to_be_visible()

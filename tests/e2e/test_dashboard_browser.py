@@ -354,17 +354,19 @@ def test_a_forced_logout_stays_out_across_the_handsets_refresh(
 
 
 def test_a_real_wrong_pin_shows_in_the_log_in_words_and_explain_says_what_to_do(
-    e2e_database, records, edge, chromium_page
+    e2e_database, records, edge, sipp, chromium_page
 ):
     from .seed import SEATS, WRONG_PIN
-    from .sip_calls import Desk
 
     page = chromium_page
     seat = SEATS["call_11"]
-    with Desk(
-        edge=(edge.host, edge.port), extension=seat.extension, domain=ACME, pin=WRONG_PIN
-    ) as desk:
-        assert desk.log_in() == 403
+    run = sipp.run(
+        "register_forbidden.xml",
+        target=edge.target,
+        phones=[Phone(extension=seat.extension, domain=ACME, pin=WRONG_PIN)],
+        timeout=20,
+    )
+    assert run.finals == ["SIP/2.0 403 Forbidden (wrong_pin)"], run.describe()
     eventually(lambda: records.failures(seat.extension, ACME), until=lambda count: count >= 1)
     try:
         log_in_to_the_dashboard(page, e2e_database[0], CALLS_ADMIN + "-4")
