@@ -85,10 +85,25 @@ def test_the_installs_registration_expiry_bounds_what_a_handset_is_granted(edge,
     assert ";expires=500" in contact, contact
     (session,) = eventually(
         lambda: records.open_sessions(seat.extension, ACME),
-        until=lambda rows: len(rows) == 1 and rows[0]["call_id"] == desk.login_call_id,
+        until=lambda rows: [row["call_id"] for row in rows] == [desk.login_call_id],
     )
+    assert session["call_id"] == desk.login_call_id
     granted_for = _moment(session["expires_at"]) - _moment(session["logged_in_at"])
     assert granted_for.total_seconds() <= 501
+    # A handset that names no expiry at all gets the install's, not the edge's default.
+    with Desk(edge=(edge.host, edge.port), extension=seat.extension, domain=ACME, pin=PIN) as quiet:
+        quiet.login_call_id += "-quiet"
+        silent = quiet.phone.login(
+            user=seat.extension,
+            domain=ACME,
+            pin=PIN,
+            call_id=quiet.login_call_id,
+            cseq=1,
+            contact=quiet.contact,
+            expires=None,
+        )
+    assert silent.status == 200, silent.raw
+    assert ";expires=500" in (silent.header("contact") or ""), silent.raw
 
 
 def _moment(value) -> datetime:
