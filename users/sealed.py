@@ -10,7 +10,7 @@ The standard library has no authenticated cipher and the project takes no depend
 so the construction is the plainest sound one: every key is 256 random bits sealing one
 message only; the keystream is SHAKE-256 of the key (an extendable-output function, as long as
 the message); an HMAC-SHA-256 under a second key derived from it authenticates the result
-(encrypt-then-MAC) and is checked in constant time. Like `auth/tokens.py`, `unseal` never
+(encrypt-then-MAC) and is checked in constant time. `unseal` never
 raises on malformed input: anything wrong is simply "no secret".
 """
 
