@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import TextIO
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from common.forms import within_days
 from common.spreadsheet import escape_cell
 
 from .models import CallRecord
@@ -50,15 +51,8 @@ def calls_of(
         calls = calls.filter(ended_at__isnull=True)
     elif result:
         calls = calls.filter(result=result)
-    if since:
-        calls = calls.filter(started_at__gte=_day_start(since))
-    if until:
-        calls = calls.filter(started_at__lt=_day_start(until + timedelta(days=1)))
+    calls = within_days(calls, "started_at", since=since, until=until)
     return calls.order_by("-started_at", "-pk")
-
-
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def write_csv(out: TextIO, calls: Iterable[CallRecord]) -> int:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
 
 
 class FilterForm(forms.Form):
@@ -29,3 +32,17 @@ class FilterForm(forms.Form):
 
 def date_field(label: str) -> forms.DateField:
     return forms.DateField(required=False, label=label, widget=forms.DateInput({"type": "date"}))
+
+
+def within_days(rows: QuerySet, field: str, *, since: date | None, until: date | None) -> QuerySet:
+    """`rows` whose `field` falls on the days `since` to `until`, both included, in the
+    portal's time zone (either may be None: no bound)."""
+    if since:
+        rows = rows.filter(**{f"{field}__gte": _start_of(since)})
+    if until:
+        rows = rows.filter(**{f"{field}__lt": _start_of(until + timedelta(days=1))})
+    return rows
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))

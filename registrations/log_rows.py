@@ -8,12 +8,12 @@ on a refresh the edge checked itself) stand alone.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.utils import timezone
 
+from common.forms import within_days
 from users.models import PbxUser
 
 from .explanations import EXPLANATIONS
@@ -74,10 +74,12 @@ def _filtered(rows: QuerySet[RegistrationLogEntry], **wanted: object) -> QuerySe
     if wanted.get("reason"):
         rows = rows.filter(reason=wanted["reason"])
     since, until = wanted.get("since"), wanted.get("until")
-    if isinstance(since, date):
-        rows = rows.filter(created_at__gte=_day_start(since))
-    if isinstance(until, date):
-        rows = rows.filter(created_at__lt=_day_start(until + timedelta(days=1)))
+    rows = within_days(
+        rows,
+        "created_at",
+        since=since if isinstance(since, date) else None,
+        until=until if isinstance(until, date) else None,
+    )
     outcome = wanted.get("outcome")
     kind_is = {
         LOGGED_IN: EventKind.REGISTERED,
@@ -90,10 +92,6 @@ def _filtered(rows: QuerySet[RegistrationLogEntry], **wanted: object) -> QuerySe
         kind = kind_is[str(outcome)]
         rows = rows.filter(Q(outcome_kind=kind) | Q(kind=kind))
     return rows
-
-
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def words(row: RegistrationLogEntry) -> str:

@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calls.log import calls_of, write_csv
-from installs.models import Install
+from installs.commands import install_by_domain
 
 
 def _day(text: str) -> date:
@@ -33,9 +33,7 @@ class Command(BaseCommand):
         last = _day(until) if until else None
         if first and last and last < first:
             raise CommandError("--until must be on or after --since.")
-        install = Install.objects.filter(sip_domain=domain.strip().lower()).first()
-        if install is None:
-            raise CommandError(f"No install has the SIP domain {domain!r}.")
+        install = install_by_domain(domain)
         calls = calls_of(install, since=first, until=last).order_by("started_at", "pk")
         count = write_csv(self.stdout, calls.iterator(chunk_size=2000))
         self.stderr.write(f"Exported {count} call records of {install.sip_domain}.")

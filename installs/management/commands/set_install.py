@@ -7,6 +7,7 @@ from django.db import transaction
 from audit.models import Action
 from audit.trail import Actor, diff, record
 from common.commands import fail_with
+from installs.commands import install_by_domain
 from installs.forms import InstallSettingsForm
 from installs.models import Install
 from installs.validators import normalise_pbx_address
@@ -47,13 +48,7 @@ class Command(BaseCommand):
                 "--max-login-minutes or --daily-logout."
             )
         with transaction.atomic():
-            install = (
-                Install.objects.select_for_update()
-                .filter(sip_domain=domain.strip().lower())
-                .first()
-            )
-            if install is None:
-                raise CommandError(f"No install has the SIP domain {domain.strip()!r}.")
+            install = install_by_domain(domain, lock=True)
             before = {field: getattr(install, field) for field in FIELDS}
             try:
                 if name is not None:
