@@ -43,6 +43,8 @@ def test_sipp_as_the_pbx_takes_an_outside_call_with_the_operators_identity(
             "-m",
             "1",
             "-nostdin",
+            "-default_behaviors",
+            "all,-abortunexp",
             "-timeout",
             "30s",
             "-trace_msg",
